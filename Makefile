@@ -1,0 +1,42 @@
+# Flask in Production — the two commands a learner needs:
+#   make lab    open the course in JupyterLab
+#   make test   run every test and every notebook (quick mode)
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# System tools installed with apt-get when missing (as root on Debian/Ubuntu); elsewhere, hints.
+SYSTEM_TOOLS := nginx
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.PHONY: lab test record check-tools cleanup clean help
+help:
+	@echo "make lab     open the course in JupyterLab (creates .venv the first time)"
+	@echo "make test    unit tests, config checks, and every notebook in quick mode"
+	@echo "make record  re-run the notebooks and store their outputs (quick mode)"
+	@echo "make clean   stop anything the course left running and delete .venv"
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/setup.sh
+	@scripts/setup.sh
+
+check-tools: $(STAMP)
+	@$(BIN)/python -m bench.env --install $(SYSTEM_TOOLS)
+
+lab: check-tools
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS)
+
+test: check-tools
+	COURSE_MODE=quick $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+record: check-tools
+	COURSE_MODE=quick BENCH_PROGRESS=1 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=900 notebooks/[0-9]*.ipynb
+
+cleanup:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -c "import bench; print('\n'.join(bench.cleanup()) or 'nothing running')"; fi
+
+clean: cleanup
+	rm -rf $(VENV) $(VENV)-install.log .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,37 @@
+"""The locust file the bench runs in a subprocess (never imported by a notebook kernel:
+locust patches the standard library with gevent, which hangs Jupyter).
+
+BENCH_PATHS holds the paths to request, one per line; each user cycles through them.
+FastUser (geventhttpclient) is the default: it costs several times less CPU per request.
+"""
+
+import itertools
+import os
+
+from locust import FastHttpUser, HttpUser, constant, task
+
+PATHS = [p for p in os.environ.get("BENCH_PATHS", "/").splitlines() if p.strip()]
+
+
+def _next_path(user) -> str:
+    if not hasattr(user, "_paths"):
+        user._paths = itertools.cycle(PATHS)
+    return next(user._paths)
+
+
+class FastUser(FastHttpUser):
+    wait_time = constant(0)  # closed loop: each user sends its next request as soon as one returns
+
+    @task
+    def get(self) -> None:
+        path = _next_path(self)
+        self.client.get(path, name=path.split("?")[0])
+
+
+class PlainUser(HttpUser):
+    wait_time = constant(0)
+
+    @task
+    def get(self) -> None:
+        path = _next_path(self)
+        self.client.get(path, name=path.split("?")[0])

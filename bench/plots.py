@@ -1,0 +1,69 @@
+"""The course's few figure types, drawn the same way in every notebook."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from bench.load import LoadResult
+
+_BOUND_NOTE = "hollow marker: generator-bound (measures locust, not the server)"
+
+
+def throughput_latency(df: pd.DataFrame, x: str = "users", series: str = "label", title: str = "") -> Figure:
+    """Requests/s and p95 latency against `x`, one line per `series` (rows from LoadResult.row())."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, group in df.groupby(series, sort=False):
+        group = group.sort_values(x)
+        for ax, column in ((left, "rps"), (right, "p95 ms")):
+            (line,) = ax.plot(group[x], group[column], marker="o", label=str(name))
+            bound = group[group["generator-bound"]]
+            if not bound.empty:
+                ax.plot(bound[x], bound[column], "o", markersize=11, markerfacecolor="white",
+                        markeredgecolor=line.get_color())
+    left.set(xlabel=x, ylabel="requests/s", title="throughput", ylim=(0, None))
+    right.set(xlabel=x, ylabel="p95 latency (ms)", title="latency", ylim=(0, None))
+    left.legend()
+    if df["generator-bound"].any():
+        fig.text(0.5, -0.02, _BOUND_NOTE, ha="center", fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def bars(df: pd.DataFrame, x: str = "label", y: str = "rps", yerr: str | None = None,
+         ceiling: float | None = None, ylabel: str = "requests/s", title: str = "") -> Figure:
+    """One bar per row, optional error bars, and the load generator's ceiling as a dashed line."""
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(df)), 4))
+    errors = df[yerr] if yerr else None
+    ax.bar(df[x].astype(str), df[y], yerr=errors, capsize=4, color="#3a7ca5")
+    for i, value in enumerate(df[y]):
+        ax.annotate(f"{value:,.0f}", (i, value), ha="center", va="bottom", fontsize=9,
+                    xytext=(0, 3), textcoords="offset points")
+    if ceiling is not None:
+        ax.axhline(ceiling, color="#c44", linestyle="--", label=f"load generator ceiling ({ceiling:,.0f})")
+        ax.legend(loc="upper right")
+    ax.set(ylabel=ylabel, title=title, ylim=(0, None))
+    ax.tick_params(axis="x", rotation=20)
+    fig.tight_layout()
+    return fig
+
+
+def timeseries(results: LoadResult | Mapping[str, LoadResult], column: str = "rps",
+               events: Mapping[str, float] | None = None, ylabel: str = "requests/s", title: str = "") -> Figure:
+    """A per-second column over time for one or more runs, with vertical lines at named events."""
+    runs = {results.label: results} if isinstance(results, LoadResult) else dict(results)
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    for name, result in runs.items():
+        ts = result.timeseries
+        ax.plot(ts["t"], ts[column], marker=".", label=name)
+    for name, at in (events or {}).items():
+        ax.axvline(at, color="#888", linestyle=":")
+        ax.annotate(name, (at, ax.get_ylim()[1]), rotation=90, va="top", ha="right", fontsize=9)
+    ax.set(xlabel="seconds", ylabel=ylabel, title=title, ylim=(0, None))
+    ax.legend()
+    fig.tight_layout()
+    return fig

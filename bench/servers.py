@@ -1,0 +1,319 @@
+"""Servers as context managers on free 127.0.0.1 ports: started in their own process group,
+ready when they answer, logs captured, stopped by pid, recorded in the registry.
+
+    with Gunicorn(workers=2) as g:
+        requests.get(g.url + "/info")
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import getpass
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import psutil
+import requests
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from bench import env, ports, registry
+from bench.errors import ServerStartError
+from bench.paths import CONFIG, REPO, state_dir
+from bench.templates import render_file
+
+APP = "sample_app.wsgi:app"
+_LIVE: dict[int, Server] = {}
+_ERROR_LINE = re.compile(r"\w*(Error|Exception)\b:|\[emerg\]|^Error:")
+
+
+class _NotReady(Exception):
+    pass
+
+
+class Server:
+    """Base class: subclasses say how to build the command line (and any config to render)."""
+
+    kind: ClassVar[str] = "server"
+    stop_signal: ClassVar[signal.Signals] = signal.SIGTERM
+    ready_path: str | None = "/healthz"  # None: ready when the port accepts TCP connections
+
+    def __init__(self, port: int | None = None, env: dict[str, str] | None = None,
+                 start_timeout: float = 30.0) -> None:
+        self.port = port
+        self.env = dict(env or {})
+        self.start_timeout = start_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.entry: registry.Entry | None = None
+        self.log_path: Path | None = None
+
+    # -- what subclasses provide -------------------------------------------------------------
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Render config files before start (nothing by default)."""
+
+    # -- life cycle ------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{ports.HOST}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> Server:
+        if self.proc is not None:
+            return self
+        if self.port is None:
+            self.port = ports.free_port()
+        else:
+            ports.ensure_free(self.port)
+        argv = self.command()  # raises MissingToolError before anything starts
+        self.prepare()
+        logs = state_dir() / "logs"
+        logs.mkdir(exist_ok=True)
+        self.log_path = logs / f"{self.kind}-{self.port}.log"
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, cwd=REPO, env={**os.environ, **self.env},
+            )
+        self.entry = registry.add(psutil.Process(self.proc.pid), self.kind, self.port)
+        _LIVE[id(self)] = self
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _check(self) -> None:
+        assert self.proc is not None
+        code = self.proc.poll()
+        if code is not None:
+            raise ServerStartError(
+                f"{self.kind} exited with status {code} before answering on port {self.port}.{self._first_error()}\n"
+                f"Last lines of its log ({self.log_path}):\n{self.log_tail()}"
+            )
+        if not self.answers():
+            raise _NotReady
+
+    def _wait_ready(self) -> None:
+        try:
+            for attempt in Retrying(stop=stop_after_delay(self.start_timeout), wait=wait_fixed(0.1),
+                                    retry=retry_if_exception_type(_NotReady), reraise=True):
+                with attempt:
+                    self._check()
+        except _NotReady:
+            raise ServerStartError(
+                f"{self.kind} did not answer on {self.url}{self.ready_path or ''} within {self.start_timeout:.0f} s. "
+                f"Last lines of its log ({self.log_path}):\n{self.log_tail()}"
+            ) from None
+
+    def answers(self) -> bool:
+        """True when the server accepts a connection (and its ready path returns 200)."""
+        if self.ready_path is None:
+            try:
+                socket.create_connection((ports.HOST, self.port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        try:
+            return requests.get(self.url + self.ready_path, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask politely (the server's own stop signal), then SIGKILL the whole process group."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(self.stop_signal)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout)  # if it will not stop, SIGKILL below
+        if self.entry is not None:
+            registry.kill_group(self.entry, first=signal.SIGKILL)
+        self.proc.wait()
+        if self.port is not None:
+            ports.wait_free(self.port)
+        _LIVE.pop(id(self), None)
+        self.proc = None
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- looking inside --------------------------------------------------------------------
+    def log_tail(self, lines: int = 20) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return "(no log)"
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:]) or "(log is empty)"
+
+    def _first_error(self) -> str:
+        """The first line of the log that names an error: usually the cause, buried above a traceback."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if _ERROR_LINE.search(line):
+                return f"\nFirst error in its log: {line.strip()}"
+        return ""
+
+    def processes(self) -> list[psutil.Process]:
+        """The server's master process followed by its children (workers, routers)."""
+        if not self.running:
+            return []
+        assert self.proc is not None
+        master = psutil.Process(self.proc.pid)
+        return [master, *master.children(recursive=True)]
+
+    def __repr__(self) -> str:
+        state = f"running on {self.url}" if self.running else "stopped"
+        return f"<{type(self).__name__} {state}>"
+
+
+class DevServer(Server):
+    """Flask's development server (werkzeug), as `flask run` starts it."""
+
+    kind = "werkzeug"
+
+    def __init__(self, threaded: bool = True, app: str = APP, debug: bool = False, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.threaded, self.app, self.debug = threaded, app, debug
+        self.env["FLASK_DEBUG"] = "1" if debug else "0"  # debug: the interactive debugger, for the lesson only
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "flask", "--app", self.app, "run", "--host", ports.HOST,
+                "--port", str(self.port), "--no-reload", "--debugger" if self.debug else "--no-debugger",
+                "--with-threads" if self.threaded else "--without-threads"]
+
+
+class Wsgiref(Server):
+    """The standard library's reference WSGI server: one request at a time."""
+
+    kind = "wsgiref"
+    ready_path = "/"
+
+    def __init__(self, app: str = "sample_app.raw:application", **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.app = app
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "bench.wsgiref_serve", self.app, str(self.port)]
+
+
+class Gunicorn(Server):
+    """gunicorn with the course's config file; keyword arguments override it on the command line."""
+
+    kind = "gunicorn"
+
+    def __init__(self, workers: int = 2, worker_class: str = "sync", threads: int = 1, app: str = APP,
+                 config: Path = CONFIG / "gunicorn.conf.py", args: Sequence[str] = (), **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.workers, self.worker_class, self.threads = workers, worker_class, threads
+        self.app, self.config, self.args = app, config, list(args)
+
+    def command(self) -> list[str]:
+        return [env.require("gunicorn"), "--config", str(self.config), "--bind", f"{ports.HOST}:{self.port}",
+                "--workers", str(self.workers), "--worker-class", self.worker_class,
+                "--threads", str(self.threads), *self.args, self.app]
+
+    def workers_pids(self) -> list[int]:
+        return [p.pid for p in self.processes()[1:]]
+
+
+class Uwsgi(Server):
+    """uWSGI with the course's ini file. protocol: "http-socket" (HTTP spoken by the workers),
+    "http" (a separate router process in front) or "socket" (the binary uwsgi protocol, for nginx)."""
+
+    kind = "uwsgi"
+    stop_signal = signal.SIGINT  # uWSGI's "shut down now", whatever die-on-term says
+
+    def __init__(self, processes: int = 2, threads: int = 1, protocol: str = "http-socket", app: str = APP,
+                 ini: Path = CONFIG / "uwsgi.ini", args: Sequence[str] = (), **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        if protocol not in ("http-socket", "http", "socket"):
+            raise ValueError(f"protocol must be 'http-socket', 'http' or 'socket', got {protocol!r}")
+        self.processes_n, self.threads, self.protocol = processes, threads, protocol
+        self.app, self.ini, self.args = app, ini, list(args)
+        if protocol == "socket":
+            self.ready_path = None
+
+    def command(self) -> list[str]:
+        return [env.require("uwsgi"), "--ini", str(self.ini), f"--{self.protocol}", f"{ports.HOST}:{self.port}",
+                "--module", self.app, "--processes", str(self.processes_n), "--threads", str(self.threads),
+                "--home", sys.prefix, *self.args]
+
+
+class Nginx(Server):
+    """nginx run as the current user from its own prefix directory, never the system service.
+
+    `template` is a file under config/nginx/; `values` fill its @PLACEHOLDERS@ (PORT and PREFIX
+    are filled in for you).
+    """
+
+    kind = "nginx"
+    ready_path = "/"
+
+    def __init__(self, template: str = "ceiling.conf", values: dict[str, object] | None = None,
+                 ready_path: str = "/", **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.template, self.values, self.ready_path = CONFIG / "nginx" / template, dict(values or {}), ready_path
+        self.prefix: Path | None = None
+
+    def _globals(self) -> str:
+        # Settings that belong to how the bench runs nginx, not to the config a learner copies.
+        directives = ["daemon off;", "pid nginx.pid;"]
+        if os.geteuid() == 0:
+            directives.append(f"user {getpass.getuser()};")  # workers run as us, not as 'nobody'
+        return " ".join(directives)
+
+    def command(self) -> list[str]:
+        self.prefix = state_dir() / f"nginx-{self.port}"
+        conf = self.prefix / "nginx.conf"
+        return [env.require("nginx"), "-p", str(self.prefix), "-c", str(conf),
+                "-e", str(self.prefix / "logs" / "error.log"), "-g", self._globals()]
+
+    def prepare(self) -> None:
+        assert self.prefix is not None
+        for sub in ("logs", "temp"):
+            (self.prefix / sub).mkdir(parents=True, exist_ok=True)
+        values = {"PORT": self.port, "PREFIX": self.prefix, "STATIC": REPO / "sample_app" / "static", **self.values}
+        render_file(self.template, values, self.prefix / "nginx.conf")
+
+    def test_config(self) -> subprocess.CompletedProcess[str]:
+        """`nginx -t` on the rendered config (renders it first)."""
+        if self.port is None:
+            self.port = ports.free_port()
+        argv = self.command()
+        self.prepare()
+        return subprocess.run([*argv, "-t"], capture_output=True, text=True, timeout=30)
+
+
+def cleanup() -> list[str]:
+    """Stop every server this process started, then any orphan left by a dead kernel."""
+    stopped = []
+    for server in list(_LIVE.values()):
+        stopped.append(repr(server))
+        server.stop()
+    me = os.getpid()
+    for entry in registry.entries():
+        if entry.owner_pid == me:
+            registry.kill_group(entry)
+            stopped.append(f"{entry.kind} pid {entry.pid}")
+    stopped += [f"orphan {e.kind} pid {e.pid}" for e in registry.reap_orphans()]
+    return stopped
+
+
+atexit.register(cleanup)

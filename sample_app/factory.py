@@ -1,0 +1,115 @@
+"""The app factory: settings from the environment, routes, error pages, proxy trust."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import sys
+import threading
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from sample_app import quotes, work
+from sample_app.settings import Settings
+
+
+class BadParameter(ValueError):
+    """A query parameter the client got wrong: answered with 400 and the reason."""
+
+
+def _ms_param(settings: Settings) -> int:
+    raw = request.args.get("ms", "10")
+    try:
+        ms = int(raw)
+    except ValueError:
+        raise BadParameter(f"ms must be a whole number of milliseconds, got {raw!r}") from None
+    if not 0 <= ms <= settings.max_work_ms:
+        raise BadParameter(f"ms must be between 0 and {settings.max_work_ms}, got {ms}")
+    return ms
+
+
+def _concurrency_model() -> str:
+    """How this worker serves requests at once: gevent greenlets, threads, or one at a time."""
+    gevent_monkey = sys.modules.get("gevent.monkey")
+    if gevent_monkey is not None and gevent_monkey.is_module_patched("socket"):
+        return "gevent"
+    return "threads" if request.environ.get("wsgi.multithread") else "sync"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app. Debug stays off: the interactive debugger would run any code a visitor sends."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    app.config["SETTINGS"] = settings
+    quotes.build(settings.quotes_db)
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+
+    @app.errorhandler(BadParameter)
+    def bad_parameter(error: BadParameter):
+        return jsonify(error=str(error)), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return jsonify(error=error.name, detail=error.description), error.code
+
+    @app.get("/")
+    def index():
+        return "Hello from Flask in Production!\n", 200, {"Content-Type": "text/plain"}
+
+    @app.get("/healthz")
+    def healthz():
+        # Liveness: the process answers. Nothing external is checked here on purpose:
+        # a failing database must not make Kubernetes restart every pod.
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        # Readiness: this instance can do its real work (here: read the quotes database).
+        if quotes.random_quote(settings.quotes_db) is None:
+            return jsonify(status="not ready", reason="quotes database is empty"), 503
+        return jsonify(status="ready")
+
+    @app.get("/cpu")
+    def cpu():
+        ms = _ms_param(settings)
+        return jsonify(ms=ms, rounds=work.burn_cpu(ms), pid=os.getpid())
+
+    @app.get("/io")
+    def io():
+        ms = _ms_param(settings)
+        work.wait(ms)
+        return jsonify(ms=ms, pid=os.getpid())
+
+    @app.get("/quote")
+    def quote():
+        found = quotes.random_quote(settings.quotes_db, request.args.get("q") or None)
+        if found is None:
+            return jsonify(error="Not Found", detail="no quote contains that text"), 404
+        return jsonify(found)
+
+    @app.get("/info")
+    def info():
+        return jsonify(
+            pid=os.getpid(),
+            ppid=os.getppid(),
+            hostname=socket.gethostname(),
+            thread=threading.current_thread().name,
+            server=request.environ.get("SERVER_SOFTWARE", "unknown"),
+            concurrency=_concurrency_model(),
+            remote_addr=request.remote_addr,
+            scheme=request.scheme,
+            host=request.host,
+        )
+
+    @app.post("/upload")
+    def upload():
+        body = request.get_data(cache=False)
+        return jsonify(bytes=len(body), sha256=hashlib.sha256(body).hexdigest())
+
+    return app

@@ -1,0 +1,43 @@
+"""Settings read from environment variables, so the same code runs on a laptop,
+in a container and in a Kubernetes pod without edits."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {name} must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an operator may change without touching code."""
+
+    # Where the SQLite quotes database is built (one file per machine/container).
+    quotes_db: Path
+    # Largest request body accepted, in bytes (Flask answers 413 above it).
+    max_upload_bytes: int
+    # How many proxies in front set X-Forwarded-* headers we may trust (0: trust none).
+    trusted_proxies: int
+    # Upper bound for ?ms= on /cpu and /io, so one request cannot occupy a worker forever.
+    max_work_ms: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        default_db = Path(tempfile.gettempdir()) / f"sample_app-quotes-{os.getuid()}.sqlite3"
+        return cls(
+            quotes_db=Path(os.environ.get("APP_QUOTES_DB") or default_db),
+            max_upload_bytes=_int_env("APP_MAX_UPLOAD_BYTES", 1024 * 1024),
+            trusted_proxies=_int_env("APP_TRUSTED_PROXIES", 0),
+            max_work_ms=_int_env("APP_MAX_WORK_MS", 60_000),
+        )

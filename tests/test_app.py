@@ -1,0 +1,129 @@
+"""The sample app through Flask's test client."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from sample_app import create_app, quotes
+from sample_app.raw import Timing, application
+from sample_app.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(quotes_db=tmp_path / "quotes.sqlite3", max_upload_bytes=1000, trusted_proxies=0,
+                    max_work_ms=500)
+
+
+@pytest.fixture
+def client(settings: Settings):
+    return create_app(settings).test_client()
+
+
+def test_index_and_probes(client) -> None:
+    assert client.get("/").status_code == 200
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/readyz").get_json() == {"status": "ready"}
+
+
+def test_readyz_fails_on_empty_database(settings: Settings) -> None:
+    app = create_app(settings)
+    import sqlite3
+
+    with sqlite3.connect(settings.quotes_db) as db:
+        db.execute("DELETE FROM quotes")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+
+
+@pytest.mark.parametrize("route", ["/cpu", "/io"])
+def test_work_routes(client, route: str) -> None:
+    body = client.get(f"{route}?ms=5").get_json()
+    assert body["ms"] == 5
+
+
+def test_cpu_does_work(client) -> None:
+    assert client.get("/cpu?ms=20").get_json()["rounds"] > 0
+
+
+@pytest.mark.parametrize("query, message", [
+    ("ms=abc", "whole number"), ("ms=-1", "between 0 and 500"), ("ms=501", "between 0 and 500"), ("ms=1.5", "whole"),
+])
+def test_bad_ms_is_400_with_reason(client, query: str, message: str) -> None:
+    response = client.get(f"/io?{query}")
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+
+
+def test_quote(client) -> None:
+    body = client.get("/quote").get_json()
+    assert body["text"] and body["author"]
+    assert "measure" in client.get("/quote?q=measure").get_json()["text"].lower()
+    assert client.get("/quote?q=zzzz-nothing").status_code == 404
+
+
+def test_quotes_build_is_idempotent(tmp_path: Path) -> None:
+    path = quotes.build(tmp_path / "q.sqlite3")
+    before = path.stat().st_mtime_ns
+    assert quotes.build(path).stat().st_mtime_ns == before
+    assert quotes.random_quote(path) is not None
+
+
+def test_info(client) -> None:
+    body = client.get("/info").get_json()
+    assert {"pid", "hostname", "server", "concurrency", "remote_addr", "scheme"} <= body.keys()
+
+
+def test_static_file(client) -> None:
+    response = client.get("/static/course.css")
+    assert response.status_code == 200 and b"font-family" in response.data
+
+
+def test_upload_and_body_limit(client) -> None:
+    payload = b"x" * 900
+    body = client.post("/upload", data=payload).get_json()
+    assert body == {"bytes": 900, "sha256": hashlib.sha256(payload).hexdigest()}
+    assert client.post("/upload", data=b"x" * 1001).status_code == 413
+
+
+def test_unknown_route_is_json_404(client) -> None:
+    response = client.get("/nope")
+    assert response.status_code == 404 and response.get_json()["error"] == "Not Found"
+
+
+def test_proxy_headers_trusted_only_when_configured(settings: Settings) -> None:
+    headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    plain = create_app(settings).test_client().get("/info", headers=headers).get_json()
+    assert plain["remote_addr"] == "127.0.0.1" and plain["scheme"] == "http"
+    trusting = Settings(**{**settings.__dict__, "trusted_proxies": 1})
+    fixed = create_app(trusting).test_client().get("/info", headers=headers).get_json()
+    assert fixed["remote_addr"] == "203.0.113.9" and fixed["scheme"] == "https"
+
+
+def test_debug_is_off(client) -> None:
+    assert client.application.debug is False
+
+
+def test_settings_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("APP_QUOTES_DB", str(tmp_path / "x.db"))
+    monkeypatch.setenv("APP_MAX_UPLOAD_BYTES", "42")
+    s = Settings.from_env()
+    assert s.quotes_db == tmp_path / "x.db" and s.max_upload_bytes == 42
+    monkeypatch.setenv("APP_MAX_UPLOAD_BYTES", "lots")
+    with pytest.raises(ValueError, match="APP_MAX_UPLOAD_BYTES must be a whole number"):
+        Settings.from_env()
+
+
+def test_raw_wsgi_app_and_timing_middleware() -> None:
+    from wsgiref.util import setup_testing_defaults
+
+    environ: dict = {}
+    setup_testing_defaults(environ)
+    seen: list = []
+    body = b"".join(Timing(application)(environ, lambda status, headers, exc=None: seen.append((status, headers))))
+    assert body == b"GET /\n"
+    status, headers = seen[0]
+    assert status == "200 OK" and "X-Elapsed-ms" in dict(headers)

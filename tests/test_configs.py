@@ -1,0 +1,40 @@
+"""The deployment configs are real files: each loads in the program it configures."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bench import env
+from bench.errors import ServerStartError
+from bench.paths import CONFIG
+from bench.servers import Nginx, Uwsgi
+
+
+def test_gunicorn_config_loads() -> None:
+    out = subprocess.run([env.require("gunicorn"), "--check-config", "--config", str(CONFIG / "gunicorn.conf.py"),
+                          "sample_app.wsgi:app"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_gunicorn_config_values() -> None:
+    out = subprocess.run([env.require("gunicorn"), "--print-config", "--config", str(CONFIG / "gunicorn.conf.py"),
+                          "sample_app.wsgi:app"], capture_output=True, text=True, timeout=60)
+    printed = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+    settings = {k.strip(): v.strip() for k, v in printed.items()}
+    assert settings["worker_class"] == "sync" and int(settings["max_requests_jitter"]) > 0
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in (CONFIG / "nginx").glob("*.conf")))
+def test_nginx_templates_pass_nginx_t(template: str) -> None:
+    result = Nginx(template).test_config()
+    assert result.returncode == 0, result.stderr
+
+
+def test_uwsgi_strict_mode_rejects_a_typo(tmp_path: Path) -> None:
+    ini = tmp_path / "typo.ini"
+    ini.write_text((CONFIG / "uwsgi.ini").read_text() + "\nprocesess = 4\n")
+    with pytest.raises(ServerStartError, match="procesess"):
+        Uwsgi(ini=ini, start_timeout=15).start()

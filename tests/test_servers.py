@@ -1,0 +1,108 @@
+"""Each server starts on a free loopback port, answers, and stops leaving nothing behind."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import textwrap
+
+import psutil
+import pytest
+import requests
+
+import bench
+from bench import env, ports, registry
+from bench.errors import MissingToolError, PortInUseError, ServerStartError
+from bench.servers import DevServer, Gunicorn, Nginx, Server, Uwsgi, Wsgiref
+
+FACTORIES = {
+    "dev threaded": lambda: DevServer(threaded=True),
+    "dev single": lambda: DevServer(threaded=False),
+    "wsgiref": Wsgiref,
+    "gunicorn": lambda: Gunicorn(workers=2),
+    "gunicorn gthread": lambda: Gunicorn(workers=1, worker_class="gthread", threads=4),
+    "uwsgi http-socket": lambda: Uwsgi(processes=2),
+    "uwsgi http router": lambda: Uwsgi(processes=1, protocol="http"),
+    "uwsgi socket": lambda: Uwsgi(processes=1, protocol="socket"),
+    "nginx": Nginx,
+}
+
+
+def _assert_gone(server: Server, pids: list[int]) -> None:
+    assert not server.running
+    assert not ports.in_use(server.port)
+    assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in pids)
+    assert server.entry is not None and server.entry.pid not in {e.pid for e in registry.entries()}
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_server_answers_and_stops_cleanly(name: str) -> None:
+    server = FACTORIES[name]()
+    with server:
+        assert server.running and server.answers()
+        if server.ready_path is not None:
+            assert requests.get(server.url + server.ready_path, timeout=5).status_code == 200
+        pids = [p.pid for p in server.processes()]
+        assert pids
+    _assert_gone(server, pids)
+
+
+def test_gunicorn_is_master_plus_workers() -> None:
+    with Gunicorn(workers=3) as g:
+        seen = {requests.get(g.url + "/info", timeout=5).json()["pid"] for _ in range(60)}
+        assert len(g.workers_pids()) == 3
+        assert seen <= set(g.workers_pids())
+
+
+@pytest.mark.parametrize("cls", [Gunicorn, Uwsgi, DevServer])
+def test_app_that_fails_to_import_shows_the_log(cls: type[Server]) -> None:
+    server = cls(app="no_such_module:app", start_timeout=20)  # type: ignore[call-arg]
+    with pytest.raises(ServerStartError, match=r"(?s)exited with status .*no_such_module"):
+        server.start()
+    assert not server.running and not ports.in_use(server.port)
+
+
+def test_missing_binary_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(env, "find", lambda name: None)
+    before = registry.entries()
+    with pytest.raises(MissingToolError, match="uwsgi is not installed"):
+        Uwsgi().start()
+    assert registry.entries() == before
+
+
+def test_port_in_use_is_refused() -> None:
+    with socket.socket() as s:
+        s.bind((ports.HOST, 0))
+        s.listen()
+        with pytest.raises(PortInUseError):
+            Gunicorn(port=s.getsockname()[1]).start()
+
+
+def test_cleanup_stops_everything_this_process_started() -> None:
+    a, b = Gunicorn(workers=1).start(), Wsgiref().start()
+    stopped = bench.cleanup()
+    assert len(stopped) >= 2
+    assert not a.running and not b.running
+
+
+def test_orphans_of_a_dead_kernel_are_reaped() -> None:
+    # A "kernel" starts gunicorn, then dies by SIGKILL: no atexit, no cleanup.
+    script = textwrap.dedent("""
+        import os, signal, bench
+        s = bench.Gunicorn(workers=2).start()
+        print(s.port, s.proc.pid, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    port, pid = map(int, out.stdout.split())
+    assert ports.in_use(port) and psutil.pid_exists(pid), "the orphan should still be running"
+    reaped = registry.reap_orphans()
+    assert pid in {e.pid for e in reaped}
+    assert ports.wait_free(port, timeout=10)
+    assert not psutil.pid_exists(pid)
+
+
+def test_nginx_config_test_passes() -> None:
+    result = Nginx().test_config()
+    assert result.returncode == 0, result.stderr

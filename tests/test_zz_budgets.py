@@ -1,0 +1,19 @@
+"""Each notebook fits its time budget in quick mode (checked after the notebooks ran)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import mode
+from conftest import NOTEBOOK_SECONDS
+
+DEFAULT_BUDGET = 90.0
+BUDGETS = {"04_nginx.ipynb": 120.0}
+
+
+@pytest.mark.last
+def test_notebooks_fit_their_quick_mode_budget() -> None:
+    if mode.current().name != "quick" or not NOTEBOOK_SECONDS:
+        pytest.skip("budgets apply to a quick-mode run of the notebooks")
+    over = {name: round(s) for name, s in NOTEBOOK_SECONDS.items() if s > BUDGETS.get(name, DEFAULT_BUDGET)}
+    assert not over, f"over budget (seconds): {over}"

@@ -1,0 +1,27 @@
+"""After everything else (notebooks included): nothing the course started is still running,
+and no port it bound is still held."""
+
+from __future__ import annotations
+
+import psutil
+import pytest
+
+from bench import ports, registry
+from conftest import SESSION_STARTED
+
+
+@pytest.mark.last
+def test_nothing_the_course_started_is_still_running() -> None:
+    started = registry.history(since=SESSION_STARTED)
+    assert started, "the suite should have started servers; is the registry being written?"
+    alive = [e for e in started if registry.alive(e)]
+    assert not alive, f"still running: {alive}"
+    held = sorted({e.port for e in started if e.port is not None and ports.in_use(e.port)})
+    assert not held, f"ports still bound: {held}"
+    assert not registry.entries(), "the registry of running servers should be empty"
+
+
+@pytest.mark.last
+def test_no_child_processes_left() -> None:
+    children = [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
+    assert not children, [p.cmdline() for p in children]
