@@ -10,9 +10,11 @@ generator (not the server) was the bottleneck is flagged, so no claim is drawn f
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
@@ -59,6 +61,7 @@ class LoadResult:
     timeseries: pd.DataFrame = field(repr=False)
     failure_messages: pd.DataFrame = field(repr=False)
     log: str = field(repr=False, default="")
+    events: dict[str, float] = field(default_factory=dict)  # name -> seconds after the load started
 
     @property
     def failure_rate(self) -> float:
@@ -121,7 +124,8 @@ def _read_history(path: Path) -> pd.DataFrame:
         "requests": total.astype(int),
         "failures": failed.astype(int),
     })
-    return frame.reset_index(drop=True)
+    # The first row is the snapshot taken as users were spawned, before any request: rates start after it.
+    return frame.iloc[1:].reset_index(drop=True) if len(frame) > 1 else frame.reset_index(drop=True)
 
 
 class _CpuWatch:
@@ -157,10 +161,35 @@ class _CpuWatch:
         return median(s[1] for s in kept), median(s[2] for s in kept)
 
 
+Event = tuple[float, str, Callable[[], object]]  # (seconds after the load starts, name, action)
+
+
+def _locust_argv(url: str, users: int, duration: float, processes: int, user_class: str, csv: Path) -> list[str]:
+    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
+            "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration:g}s",
+            "--csv", str(csv), "--csv-full-history", "--only-summary", "--exit-code-on-error", "0",
+            "--loglevel", "WARNING"]
+    if processes > 1:
+        argv += ["--processes", str(processes)]
+    return [*argv, USER_CLASSES[user_class]]
+
+
+def _has_rows(path: Path) -> bool:
+    try:
+        with path.open() as f:
+            return sum(1 for _ in f) >= 2
+    except OSError:
+        return False
+
+
 def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10, duration: float | None = None,
              processes: int = 1, user_class: str = "fast", label: str | None = None,
-             progress: bool | None = None) -> LoadResult:
-    """Run locust headless against `target` for `duration` seconds (mode default) and parse its CSV."""
+             progress: bool | None = None, events: Sequence[Event] = ()) -> LoadResult:
+    """Run locust headless against `target` for `duration` seconds (mode default) and parse its CSV.
+
+    `events` are actions run during the load, e.g. `(2.0, "kill a worker", fn)`: the time each fired
+    is in `result.events`, on the same clock as `result.timeseries["t"]`.
+    """
     url = _target_url(target)
     paths = [path] if isinstance(path, str) else list(path)
     duration = float(duration if duration is not None else mode.current().duration)
@@ -174,37 +203,44 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
 
     out = state_dir() / "load" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
     out.mkdir(parents=True)
-    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
-            "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration:g}s",
-            "--csv", str(out / "run"), "--csv-full-history", "--only-summary", "--exit-code-on-error", "0",
-            "--loglevel", "WARNING"]
-    if processes > 1:
-        argv += ["--processes", str(processes)]
-    argv.append(USER_CLASSES[user_class])
     log_path = out / "locust.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(_locust_argv(url, users, duration, processes, user_class, out / "run"),
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, env={**os.environ, "BENCH_PATHS": "\n".join(paths)})
     entry = registry.add(psutil.Process(proc.pid), "locust", None)
     watch = _CpuWatch(proc.pid)
+    pending, fired = sorted(events, key=lambda e: e[0]), {}
+    started: float | None = None
     bar = tqdm(total=round(duration), desc=label, unit="s", file=sys.stderr, disable=not progress,
                bar_format="{desc}: {bar} {n:.0f}/{total:.0f} s{postfix}")
     deadline = time.monotonic() + duration + 60  # start-up and shut-down, generously
     try:
         while proc.poll() is None:
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise LoadError(f"locust did not finish within {duration + 60:.0f} s; log: {log_path}")
+            if started is None and _has_rows(out / "run_stats_history.csv"):
+                started = now
+            while started is not None and pending and now - started >= pending[0][0]:
+                _, name, action = pending.pop(0)
+                action()
+                fired[name] = time.monotonic() - started
             cpu = watch.sample()
-            bar.n = min(round(duration), max(0, round(time.monotonic() - watch.started - 1)))
+            bar.n = min(round(duration), round(now - started)) if started else 0
             bar.set_postfix_str(f" generator CPU {cpu:.0f}%", refresh=True)
-            time.sleep(0.5)
+            time.sleep(0.2)
         bar.n = round(duration)
         bar.refresh()
     finally:
         bar.close()
-        registry.kill_group(entry, first=psutil.signal.SIGKILL if proc.poll() is None else psutil.signal.SIGTERM)
+        registry.kill_group(entry, first=signal.SIGKILL if proc.poll() is None else signal.SIGTERM)
         proc.wait()
-    return _parse(out, log_path, label, url, paths, users, duration, processes, user_class, *watch.medians())
+    if pending:
+        raise LoadError(f"the load ended before these events: {[name for _, name, _ in pending]}")
+    result = _parse(out, log_path, label, url, paths, users, duration, processes, user_class, *watch.medians())
+    result.events = fired
+    return result
 
 
 def _parse(out: Path, log_path: Path, label: str, url: str, paths: list[str], users: int, duration: float,

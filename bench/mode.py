@@ -19,7 +19,7 @@ class Mode:
 
 
 MODES = {
-    "quick": Mode("quick", duration=4.0, repeats=1),
+    "quick": Mode("quick", duration=3.0, repeats=1),
     "full": Mode("full", duration=12.0, repeats=3),
 }
 DEFAULT = "full"

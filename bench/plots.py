@@ -60,10 +60,41 @@ def timeseries(results: LoadResult | Mapping[str, LoadResult], column: str = "rp
     for name, result in runs.items():
         ts = result.timeseries
         ax.plot(ts["t"], ts[column], marker=".", label=name)
-    for name, at in (events or {}).items():
+    if events is None:
+        events = {name: at for result in runs.values() for name, at in result.events.items()}
+    for name, at in events.items():
         ax.axvline(at, color="#888", linestyle=":")
         ax.annotate(name, (at, ax.get_ylim()[1]), rotation=90, va="top", ha="right", fontsize=9)
     ax.set(xlabel="seconds", ylabel=ylabel, title=title, ylim=(0, None))
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def scaling(df: pd.DataFrame, x: str, y: str = "rps", cost: str = "memory MB", mark: float | None = None,
+            mark_label: str = "", cost_label: str = "MB", title: str = "") -> Figure:
+    """Throughput against a resource (workers, replicas) on the left, what it costs on the right."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.plot(df[x], df[y], marker="o")
+    if mark is not None:
+        left.axvline(mark, color="#888", linestyle=":", label=mark_label)
+        left.legend()
+    left.set(xlabel=x, ylabel="requests/s", title=f"{title}: throughput" if title else "throughput", ylim=(0, None))
+    right.bar(df[x].astype(str), df[cost], color="#3a7ca5")
+    right.set(xlabel=x, ylabel=cost_label, title="what it costs")
+    fig.tight_layout()
+    return fig
+
+
+def counts(values: pd.Series, limits: Mapping[str, float] | None = None, xlabel: str = "",
+           ylabel: str = "count", title: str = "") -> Figure:
+    """One bar per item (e.g. requests served per worker process), with horizontal limit lines."""
+    fig, ax = plt.subplots(figsize=(9, 3))
+    ax.bar(range(len(values)), values.to_numpy(), color="#3a7ca5")
+    for (name, level), style in zip((limits or {}).items(), ("--", ":", "-."), strict=False):
+        ax.axhline(level, color="#c44", linestyle=style, label=name)
+    if limits:
+        ax.legend()
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     fig.tight_layout()
     return fig

@@ -25,8 +25,18 @@ keepalive = 2
 max_requests = 1000
 max_requests_jitter = 100
 
+# Recent gunicorn releases open a control socket at one per-user path ($HOME/.gunicorn/gunicorn.ctl);
+# several gunicorn instances on one machine would fight over it. The course does not use it.
+control_socket_disable = True
+
 # Errors to stderr, where a process manager or container runtime collects them. No access log:
 # the proxy in front keeps one, and writing a line per request costs throughput.
 errorlog = "-"
 loglevel = "info"
 accesslog = None
+
+
+def post_worker_init(worker):
+    # One line per worker once it has imported the app: "Booting worker" only means "forked".
+    # The course's bench waits for these lines before it calls a server ready.
+    worker.log.info("Worker ready (pid: %s)", worker.pid)

@@ -45,7 +45,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.config["SETTINGS"] = settings
+    # Built once per process that creates the app; shared copy-on-write with workers forked after it.
+    app.config["DATASET"] = bytes(range(256)) * (settings.dataset_mb * 4096)
     quotes.build(settings.quotes_db)
+    # One line per app load: shows whether each worker imports the app or the master did (preload).
+    print(f"sample_app: app created in pid {os.getpid()}", file=sys.stderr, flush=True)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
@@ -105,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             remote_addr=request.remote_addr,
             scheme=request.scheme,
             host=request.host,
+            dataset_mb=len(app.config["DATASET"]) // 2**20,
         )
 
     @app.post("/upload")

@@ -31,6 +31,9 @@ class Settings:
     trusted_proxies: int
     # Upper bound for ?ms= on /cpu and /io, so one request cannot occupy a worker forever.
     max_work_ms: int
+    # Megabytes of read-only data built at start-up (stands for a model or a lookup table);
+    # notebook 02 uses it to measure what preload_app saves.
+    dataset_mb: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -40,4 +43,5 @@ class Settings:
             max_upload_bytes=_int_env("APP_MAX_UPLOAD_BYTES", 1024 * 1024),
             trusted_proxies=_int_env("APP_TRUSTED_PROXIES", 0),
             max_work_ms=_int_env("APP_MAX_WORK_MS", 60_000),
+            dataset_mb=_int_env("APP_DATASET_MB", 0),
         )

@@ -127,3 +127,9 @@ def test_raw_wsgi_app_and_timing_middleware() -> None:
     assert body == b"GET /\n"
     status, headers = seen[0]
     assert status == "200 OK" and "X-Elapsed-ms" in dict(headers)
+
+
+def test_dataset_is_built_at_start_up(tmp_path: Path) -> None:
+    settings = Settings(quotes_db=tmp_path / "q.sqlite3", max_upload_bytes=1000, trusted_proxies=0,
+                        max_work_ms=500, dataset_mb=3)
+    assert create_app(settings).test_client().get("/info").get_json()["dataset_mb"] == 3

@@ -78,9 +78,9 @@ def test_history_parsing(tmp_path: Path) -> None:
         "103,4,,Aggregated,5,0,21,31,250,10\n"
     )
     ts = _read_history(csv)
-    assert ts["t"].tolist() == [0, 1, 3]
-    assert ts["rps"].tolist() == [0, 50, 100]
-    assert ts["failures/s"].tolist() == [0, 0, 5]
+    assert ts["t"].tolist() == [1, 3]  # the spawn-time snapshot is dropped
+    assert ts["rps"].tolist() == [50, 100]
+    assert ts["failures/s"].tolist() == [0, 5]
     assert _read_history(tmp_path / "missing.csv").empty
 
 
