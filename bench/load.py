@@ -9,12 +9,13 @@ generator (not the server) was the bottleneck is flagged, so no claim is drawn f
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
@@ -62,6 +63,7 @@ class LoadResult:
     failure_messages: pd.DataFrame = field(repr=False)
     log: str = field(repr=False, default="")
     events: dict[str, float] = field(default_factory=dict)  # name -> seconds after the load started
+    server_cpu_ms: float = float("nan")  # server CPU time per request, when the target is a bench Server
 
     @property
     def failure_rate(self) -> float:
@@ -73,6 +75,7 @@ class LoadResult:
             "label": self.label, "users": self.users, "rps": round(self.rps, 1), "p50 ms": self.p50,
             "p95 ms": self.p95, "p99 ms": self.p99, "requests": self.requests, "failures": self.failures,
             "generator CPU %": round(self.generator_cpu_total), "generator-bound": self.generator_bound,
+            "server CPU ms/req": round(self.server_cpu_ms, 3),
         }
 
     def __str__(self) -> str:
@@ -102,30 +105,60 @@ def _number(value: object) -> float:
         return float("nan")  # locust writes N/A when nothing was measured
 
 
+def _percentile(histogram: Mapping[str, int], q: float) -> float:
+    """The q-quantile of locust's response-time histogram ({rounded ms: count}), as locust computes it."""
+    total = sum(histogram.values())
+    if not total:
+        return float("nan")
+    seen = 0
+    for value in sorted(histogram, key=float):
+        seen += histogram[value]
+        if seen >= q * total:
+            return float(value)
+    return float(max(histogram, key=float))
+
+
+def _merge(dicts: list[Mapping[str, int]]) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for d in dicts:
+        for key, count in d.items():
+            merged[key] = merged.get(key, 0) + count
+    return merged
+
+
 def _read_history(path: Path) -> pd.DataFrame:
-    """Per-second rows of the aggregated stats: requests/s and failures/s from the running totals."""
-    columns = ["t", "users", "rps", "failures/s", "p50", "p95", "requests", "failures"]
+    """Users and p50/p95 latency per second, from locust's aggregated history CSV, by unix second."""
+    columns = ["second", "users", "p50", "p95"]
     if not path.exists() or path.stat().st_size == 0:
         return pd.DataFrame(columns=columns)
     raw = pd.read_csv(path)
     raw = raw[raw["Name"] == "Aggregated"]
-    if raw.empty:
+    return pd.DataFrame({"second": raw["Timestamp"].astype(int), "users": raw["User Count"].astype(int),
+                         "p50": raw["50%"].map(_number), "p95": raw["95%"].map(_number)}).drop_duplicates("second")
+
+
+def _timeseries(entries: list[dict], history: pd.DataFrame) -> pd.DataFrame:
+    """Requests and failures per second (exact rates, partial seconds at the edges included) from the
+    final stats, joined with users and latency from the history CSV."""
+    columns = ["t", "users", "rps", "failures/s", "p50", "p95", "requests", "failures"]
+    per_second = _merge([e["num_reqs_per_sec"] for e in entries])
+    failed = _merge([e["num_fail_per_sec"] for e in entries])
+    if not per_second:
         return pd.DataFrame(columns=columns)
-    t = raw["Timestamp"].astype(float)
-    dt = t.diff().where(lambda s: s > 0)
-    total, failed = raw["Total Request Count"].astype(float), raw["Total Failure Count"].astype(float)
+    start = min(e["start_time"] for e in entries)
+    end = max(e["last_request_timestamp"] or start for e in entries)
+    seconds = sorted(int(k) for k in per_second)
+    covered = [max(1e-3, min(sec + 1, end) - max(sec, start)) for sec in seconds]
     frame = pd.DataFrame({
-        "t": t - t.iloc[0],
-        "users": raw["User Count"].astype(int),
-        "rps": (total.diff() / dt).fillna(0.0),
-        "failures/s": (failed.diff() / dt).fillna(0.0),
-        "p50": raw["50%"].map(_number),
-        "p95": raw["95%"].map(_number),
-        "requests": total.astype(int),
-        "failures": failed.astype(int),
+        "second": seconds,
+        "t": [sec - int(start) for sec in seconds],
+        "rps": [per_second[str(sec)] / c for sec, c in zip(seconds, covered, strict=True)],
+        "failures/s": [failed.get(str(sec), 0) / c for sec, c in zip(seconds, covered, strict=True)],
+        "requests": pd.Series([per_second[str(sec)] for sec in seconds]).cumsum(),
+        "failures": pd.Series([failed.get(str(sec), 0) for sec in seconds]).cumsum(),
     })
-    # The first row is the snapshot taken as users were spawned, before any request: rates start after it.
-    return frame.iloc[1:].reset_index(drop=True) if len(frame) > 1 else frame.reset_index(drop=True)
+    frame = frame.merge(history, on="second", how="left")
+    return frame[columns]
 
 
 class _CpuWatch:
@@ -167,7 +200,8 @@ Event = tuple[float, str, Callable[[], object]]  # (seconds after the load start
 def _locust_argv(url: str, users: int, duration: float, processes: int, user_class: str, csv: Path) -> list[str]:
     argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
             "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration:g}s",
-            "--csv", str(csv), "--csv-full-history", "--only-summary", "--exit-code-on-error", "0",
+            "--csv", str(csv), "--csv-full-history", "--json-file", str(csv.with_name("final")),
+            "--only-summary", "--exit-code-on-error", "0",
             "--loglevel", "WARNING"]
     if processes > 1:
         argv += ["--processes", str(processes)]
@@ -212,6 +246,8 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     watch = _CpuWatch(proc.pid)
     pending, fired = sorted(events, key=lambda e: e[0]), {}
     started: float | None = None
+    server = target if isinstance(target, Server) and target.running else None
+    server_cpu = server.cpu_seconds() if server else float("nan")
     bar = tqdm(total=round(duration), desc=label, unit="s", file=sys.stderr, disable=not progress,
                bar_format="{desc}: {bar} {n:.0f}/{total:.0f} s{postfix}")
     deadline = time.monotonic() + duration + 60  # start-up and shut-down, generously
@@ -232,6 +268,8 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
             time.sleep(0.2)
         bar.n = round(duration)
         bar.refresh()
+        if server is not None and server.running:
+            server_cpu = server.cpu_seconds() - server_cpu
     finally:
         bar.close()
         registry.kill_group(entry, first=signal.SIGKILL if proc.poll() is None else signal.SIGTERM)
@@ -240,21 +278,26 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
         raise LoadError(f"the load ended before these events: {[name for _, name, _ in pending]}")
     result = _parse(out, log_path, label, url, paths, users, duration, processes, user_class, *watch.medians())
     result.events = fired
+    if server is not None and result.requests:
+        result.server_cpu_ms = server_cpu * 1000 / result.requests
     return result
 
 
 def _parse(out: Path, log_path: Path, label: str, url: str, paths: list[str], users: int, duration: float,
            processes: int, user_class: str, generator_cpu: float, generator_total: float) -> LoadResult:
+    """Totals from locust's final JSON stats (its CSV files are written once a second and can miss the
+    last second of a run); the history CSV adds users and latency per second."""
     log = log_path.read_text(errors="replace")
-    stats_path = out / "run_stats.csv"
-    if not stats_path.exists():
-        tail = "\n".join(log.splitlines()[-15:])
+    tail = "\n".join(log.splitlines()[-15:])
+    final = out / "final.json"
+    if not final.exists():
         raise LoadError(f"locust wrote no results (log {log_path}). Last lines:\n{tail}")
-    stats = pd.read_csv(stats_path)
-    agg = stats[stats["Name"] == "Aggregated"].iloc[0]
-    if int(agg["Request Count"]) == 0:
-        tail = "\n".join(log.splitlines()[-15:])
+    entries = json.loads(final.read_text())
+    requests = sum(e["num_requests"] for e in entries)
+    if requests == 0:
         raise LoadError(f"locust sent no requests (log {log_path}). Last lines:\n{tail}")
+    histogram = _merge([e["response_times"] for e in entries])
+    elapsed = max(e["last_request_timestamp"] or 0 for e in entries) - min(e["start_time"] for e in entries)
     failures_path = out / "run_failures.csv"
     failure_messages = pd.read_csv(failures_path) if failures_path.exists() else pd.DataFrame()
     machine_share = generator_total / (100 * (os.cpu_count() or 1))
@@ -262,11 +305,12 @@ def _parse(out: Path, log_path: Path, label: str, url: str, paths: list[str], us
              or _LOCUST_CPU_WARNING in log)
     return LoadResult(
         label=label, url=url, paths=paths, users=users, duration=duration, processes=processes,
-        user_class=user_class, requests=int(agg["Request Count"]), failures=int(agg["Failure Count"]),
-        rps=_number(agg["Requests/s"]), p50=_number(agg["50%"]), p95=_number(agg["95%"]),
-        p99=_number(agg["99%"]), generator_cpu=generator_cpu, generator_cpu_total=generator_total,
-        generator_bound=bound,
-        timeseries=_read_history(out / "run_stats_history.csv"), failure_messages=failure_messages, log=log,
+        user_class=user_class, requests=requests, failures=sum(e["num_failures"] for e in entries),
+        rps=requests / elapsed if elapsed > 0 else float("nan"), p50=_percentile(histogram, 0.50),
+        p95=_percentile(histogram, 0.95), p99=_percentile(histogram, 0.99), generator_cpu=generator_cpu,
+        generator_cpu_total=generator_total, generator_bound=bound,
+        timeseries=_timeseries(entries, _read_history(out / "run_stats_history.csv")),
+        failure_messages=failure_messages, log=log,
     )
 
 

@@ -98,3 +98,14 @@ def counts(values: pd.Series, limits: Mapping[str, float] | None = None, xlabel:
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     fig.tight_layout()
     return fig
+
+
+def per_worker(frame: pd.DataFrame, value: str = "requests", title: str = "") -> Figure:
+    """A cumulative counter per worker over time (e.g. uWSGI's stats server, sampled during a load)."""
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    for worker, rows in frame.groupby("worker"):
+        ax.plot(rows["t"], rows[value] - rows[value].iloc[0], label=f"worker {worker}")
+    ax.set(xlabel="seconds", ylabel=f"{value} (cumulative)", title=title, ylim=(0, None))
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -163,6 +163,17 @@ class Server:
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:]) or "(log is empty)"
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's processes, reaped workers included."""
+        total = 0.0
+        for i, proc in enumerate(self.processes()):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = proc.cpu_times()
+                total += times.user + times.system
+                if i == 0:  # the master's account of workers it has already reaped
+                    total += times.children_user + times.children_system
+        return total
+
     def _first_error(self) -> str:
         """The first line of the log that names an error: usually the cause, buried above a traceback."""
         if self.log_path is None or not self.log_path.exists():
@@ -284,19 +295,43 @@ class Uwsgi(Server):
     stop_signal = signal.SIGINT  # uWSGI's "shut down now", whatever die-on-term says
 
     def __init__(self, processes: int = 2, threads: int = 1, protocol: str = "http-socket", app: str = APP,
-                 ini: Path = CONFIG / "uwsgi.ini", args: Sequence[str] = (), **kw: object) -> None:
+                 ini: Path = CONFIG / "uwsgi.ini", args: Sequence[str] = (),
+                 ini_changes: dict[str, str | None] | None = None, stats: bool = False, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
+        self.stats_port: int | None = ports.free_port() if stats else None
         if protocol not in ("http-socket", "http", "socket"):
             raise ValueError(f"protocol must be 'http-socket', 'http' or 'socket', got {protocol!r}")
         self.processes_n, self.threads, self.protocol = processes, threads, protocol
         self.app, self.ini, self.args = app, ini, list(args)
+        self.ini_changes = dict(ini_changes or {})
         if protocol == "socket":
             self.ready_path = None
 
     def command(self) -> list[str]:
-        return [env.require("uwsgi"), "--ini", str(self.ini), f"--{self.protocol}", f"{ports.HOST}:{self.port}",
+        ini = self.ini
+        if self.ini_changes:  # uWSGI cannot switch a flag off on the command line: derive an ini instead
+            ini = changed_ini(self.ini, self.ini_changes, state_dir() / f"uwsgi-{self.port}.ini")
+        return [env.require("uwsgi"), "--ini", str(ini), f"--{self.protocol}", f"{ports.HOST}:{self.port}",
                 "--module", self.app, "--processes", str(self.processes_n), "--threads", str(self.threads),
-                "--home", sys.prefix, *self.args]
+                "--home", sys.prefix, *self._stats_args(), *self.args]
+
+    def _stats_args(self) -> list[str]:
+        return [] if self.stats_port is None else ["--stats", f"{ports.HOST}:{self.stats_port}", "--stats-http"]
+
+    def stats(self) -> dict[str, object]:
+        """uWSGI's stats server, read now (start with stats=True)."""
+        if self.stats_port is None:
+            raise ValueError("start the server with Uwsgi(stats=True) to read its stats")
+        return requests.get(f"http://{ports.HOST}:{self.stats_port}", timeout=5).json()
+
+
+def changed_ini(base: Path, changes: dict[str, str | None], dest: Path) -> Path:
+    """A copy of an ini file with `key = value` lines replaced (value None: removed)."""
+    keep = [line for line in base.read_text().splitlines()
+            if line.split("=", 1)[0].strip() not in changes]
+    added = [f"{key} = {value}" for key, value in changes.items() if value is not None]
+    dest.write_text("\n".join([*keep, *added]) + "\n")
+    return dest
 
 
 class Nginx(Server):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from bench import load
 from bench.errors import BenchError
-from bench.load import _read_history, generator_ceiling, run_load
+from bench.load import _percentile, _read_history, _timeseries, generator_ceiling, run_load
 from bench.servers import DevServer, Gunicorn
 
 pytestmark = pytest.mark.load
@@ -25,6 +26,7 @@ def test_result_from_a_real_run() -> None:
     assert list(ts.columns) == ["t", "users", "rps", "failures/s", "p50", "p95", "requests", "failures"]
     assert ts["requests"].iloc[-1] == result.requests
     assert "req/s" in str(result) and result.row()["users"] == 4
+    assert 0 < result.server_cpu_ms < 20  # /io mostly waits: little server CPU per request
 
 
 def test_generator_bound_flag_is_raised_against_nginx_from_memory() -> None:
@@ -68,22 +70,41 @@ def test_bad_arguments() -> None:
         run_load("http://127.0.0.1:1", users=0)
 
 
-def test_history_parsing(tmp_path: Path) -> None:
+def test_percentiles_from_locust_histogram() -> None:
+    histogram = {"10": 50, "20": 40, "300": 9, "1000": 1}
+    assert _percentile(histogram, 0.5) == 10
+    assert _percentile(histogram, 0.95) == 300
+    assert _percentile(histogram, 0.99) == 300
+    assert _percentile(histogram, 1.0) == 1000
+    assert _percentile({}, 0.5) != _percentile({}, 0.5)  # NaN when nothing was measured
+
+
+def test_timeseries_rates_cover_partial_seconds(tmp_path: Path) -> None:
     csv = tmp_path / "h.csv"
-    csv.write_text(
-        "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,95%,Total Request Count,Total Failure Count\n"
-        "100,4,,Aggregated,0,0,N/A,N/A,0,0\n"
-        "101,4,GET,/io,5,0,20,30,50,0\n"
-        "101,4,,Aggregated,5,0,20,30,50,0\n"
-        "103,4,,Aggregated,5,0,21,31,250,10\n"
-    )
-    ts = _read_history(csv)
-    assert ts["t"].tolist() == [1, 3]  # the spawn-time snapshot is dropped
-    assert ts["rps"].tolist() == [50, 100]
-    assert ts["failures/s"].tolist() == [0, 5]
-    assert _read_history(tmp_path / "missing.csv").empty
+    csv.write_text("Timestamp,User Count,Type,Name,50%,95%\n101,4,,Aggregated,20,30\n102,4,,Aggregated,N/A,N/A\n")
+    entries = [
+        {"start_time": 100.5, "last_request_timestamp": 102.25, "num_reqs_per_sec": {"100": 10, "101": 30, "102": 5},
+         "num_fail_per_sec": {"102": 1}},
+        {"start_time": 100.5, "last_request_timestamp": 101.0, "num_reqs_per_sec": {"100": 2},
+         "num_fail_per_sec": {}},
+    ]
+    ts = _timeseries(entries, _read_history(csv))
+    assert ts["t"].tolist() == [0, 1, 2]
+    assert ts["rps"].tolist() == [24.0, 30.0, 20.0]  # 12 in half a second, 30 in one, 5 in a quarter
+    assert ts["failures/s"].tolist() == [0.0, 0.0, 4.0]
+    assert ts["requests"].tolist() == [12, 42, 47]
+    assert ts["users"].tolist()[1] == 4 and ts["p95"].tolist()[1] == 30
 
 
 def test_two_generator_processes_sharing_a_small_machine_are_flagged() -> None:
     result = generator_ceiling(users=32, duration=3, processes=2)
     assert result.generator_bound, str(result)
+
+
+def test_totals_count_the_last_second() -> None:
+    # locust's CSV files can miss the run's last second; the totals come from its final JSON stats.
+    with Gunicorn(workers=2, worker_class="gthread", threads=4, args=["--access-logfile", "-"]) as server:
+        result = run_load(server, "/io?ms=20", users=8, duration=3)
+        time.sleep(0.5)
+        served = server.log_tail(100_000).count('"GET /io?ms=20')
+    assert abs(served - result.requests) <= 8, (served, result.requests)  # at most one in flight per user
