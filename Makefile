@@ -12,10 +12,12 @@ LAB_ARGS ?=
 PYTEST_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test record check-tools cleanup clean help
+LAB ?=
+.PHONY: lab test record check check-tools cleanup clean help
 help:
 	@echo "make lab     open the course in JupyterLab (creates .venv the first time)"
 	@echo "make test    unit tests, config checks, and every notebook in quick mode"
+	@echo "make check LAB=02   check your work on a lab (labs/02/mine/)"
 	@echo "make record  re-run the notebooks and store their outputs (quick mode)"
 	@echo "make clean   stop anything the course left running and delete .venv"
 
@@ -30,6 +32,10 @@ lab: check-tools
 
 test: check-tools
 	COURSE_MODE=quick $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: check-tools
+	@test -n "$(LAB)" || { echo "which lab? e.g. make check LAB=02 (see labs/README.md)"; exit 2; }
+	COURSE_MODE=quick $(BIN)/python -m bench.labs $(LAB)
 
 record: check-tools
 	COURSE_MODE=quick BENCH_PROGRESS=1 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \

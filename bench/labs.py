@@ -1,0 +1,71 @@
+"""Automatic lab checks: `make check LAB=02` runs labs/02/check.py against your copy in labs/02/mine/.
+
+A lab's check.py defines `check(directory: Path) -> Iterator[Check]`, yielding one result per
+requirement; the lab passes when every requirement does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.paths import REPO
+
+LABS = REPO / "labs"
+
+
+@dataclass(frozen=True)
+class Check:
+    requirement: str
+    passed: bool
+    detail: str = ""
+
+    def __str__(self) -> str:
+        mark = "✓" if self.passed else "✗"
+        return f"  {mark} {self.requirement}" + (f" — {self.detail}" if self.detail else "")
+
+
+def lab_dir(lab: str) -> Path:
+    path = LABS / lab
+    if not (path / "check.py").exists():
+        known = sorted(p.name for p in LABS.iterdir() if (p / "check.py").exists())
+        raise SystemExit(f"no lab {lab!r}; the labs with checks are {', '.join(known)}")
+    return path
+
+
+def run_check(lab: str, directory: Path) -> list[Check]:
+    """Run lab `lab`'s checks against the files in `directory`."""
+    spec = importlib.util.spec_from_file_location(f"lab_{lab}_check", lab_dir(lab) / "check.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    checks: Iterator[Check] = module.check(directory)
+    return list(checks)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("lab", help="the lab number, e.g. 02")
+    parser.add_argument("--dir", type=Path, help="check these files instead of labs/LAB/mine/")
+    args = parser.parse_args(argv)
+    lab = lab_dir(args.lab)
+    directory = args.dir or lab / "mine"
+    if args.dir is None and not directory.exists():
+        shutil.copytree(lab / "starter", directory)
+        print(f"Created {directory.relative_to(REPO)}/ from the starter files: edit them, then run the check again.")
+    print(f"Lab {args.lab}: checking {directory}")
+    results = run_check(args.lab, directory)
+    for result in results:
+        print(result)
+    passed = all(r.passed for r in results)
+    print("PASSED: well done." if passed else "Not yet: fix the ✗ lines above (the lab's README has hints).")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Every lab's check passes on its solution and fails on its starter."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.labs import LABS, run_check
+
+LAB_NUMBERS = sorted(p.name for p in LABS.iterdir() if (p / "check.py").exists())
+
+
+@pytest.mark.parametrize("lab", LAB_NUMBERS)
+def test_solution_passes(lab: str) -> None:
+    results = run_check(lab, LABS / lab / "solution")
+    assert results and all(r.passed for r in results), "\n".join(map(str, results))
+
+
+@pytest.mark.parametrize("lab", LAB_NUMBERS)
+def test_starter_fails(lab: str) -> None:
+    results = run_check(lab, LABS / lab / "starter")
+    assert results and not all(r.passed for r in results), "\n".join(map(str, results))
+
+
+def test_every_lab_has_its_parts() -> None:
+    assert LAB_NUMBERS, "no labs found"
+    for lab in LAB_NUMBERS:
+        folder = LABS / lab
+        assert (folder / "README.md").exists() and (folder / "starter").is_dir() and (folder / "solution").is_dir()
