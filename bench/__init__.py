@@ -11,13 +11,13 @@ everything this kernel started (it also runs when the kernel exits).
 
 from bench import env, mode, plots, registry
 from bench.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
-from bench.load import LoadResult, generator_ceiling, run_load
+from bench.load import LoadResult, Measurement, generator_ceiling, measure, run_load
 from bench.servers import DevServer, Gunicorn, Nginx, Server, Uwsgi, Wsgiref, cleanup
 
 __all__ = [
-    "BenchError", "DevServer", "Gunicorn", "LoadError", "LoadResult", "MissingToolError", "Nginx",
+    "BenchError", "DevServer", "Gunicorn", "LoadError", "LoadResult", "Measurement", "MissingToolError", "Nginx",
     "PortInUseError", "Server", "ServerStartError", "Uwsgi", "Wsgiref", "cleanup", "env",
-    "generator_ceiling", "mode", "plots", "registry", "run_load",
+    "generator_ceiling", "measure", "mode", "plots", "registry", "run_load",
 ]
 
 registry.reap_orphans()

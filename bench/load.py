@@ -314,6 +314,45 @@ def _parse(out: Path, log_path: Path, label: str, url: str, paths: list[str], us
     )
 
 
+@dataclass
+class Measurement:
+    """Several runs of the same load (COURSE_MODE decides how many): mean and spread."""
+
+    runs: list[LoadResult]
+
+    @property
+    def label(self) -> str:
+        return self.runs[0].label
+
+    @property
+    def generator_bound(self) -> bool:
+        return any(r.generator_bound for r in self.runs)
+
+    def row(self) -> dict[str, object]:
+        """Like LoadResult.row(), averaged over the runs, plus the standard deviation of requests/s."""
+        frame = pd.DataFrame([r.row() for r in self.runs])
+        row = self.runs[0].row()
+        for column in ("rps", "p50 ms", "p95 ms", "p99 ms", "server CPU ms/req"):
+            row[column] = round(float(frame[column].mean()), 3)
+        row.update({"rps sd": round(float(frame["rps"].std(ddof=1)), 1) if len(frame) > 1 else 0.0,
+                    "runs": len(self.runs), "requests": int(frame["requests"].sum()),
+                    "failures": int(frame["failures"].sum()), "generator CPU %": int(frame["generator CPU %"].max()),
+                    "generator-bound": self.generator_bound})
+        return row
+
+    def __str__(self) -> str:
+        row = self.row()
+        return (f"{self.label}: {row['rps']:,.0f} ± {row['rps sd']:,.0f} req/s over {len(self.runs)} run(s), "
+                f"p95 {row['p95 ms']:.0f} ms" + ("  ⚠ generator-bound" if self.generator_bound else ""))
+
+
+def measure(target: Server | str, path: str | list[str] = "/", repeats: int | None = None,
+            **kwargs: object) -> Measurement:
+    """`run_load` repeated `repeats` times (the mode's default: 1 in quick mode, 3 in full)."""
+    count = repeats if repeats is not None else mode.current().repeats
+    return Measurement([run_load(target, path, **kwargs) for _ in range(count)])  # type: ignore[arg-type]
+
+
 def generator_ceiling(users: int = 32, duration: float | None = None, processes: int = 1,
                       user_class: str = "fast") -> LoadResult:
     """Load against nginx answering from memory: the most this generator can measure here."""

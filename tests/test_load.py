@@ -10,7 +10,7 @@ import pytest
 
 from bench import load
 from bench.errors import BenchError
-from bench.load import _percentile, _read_history, _timeseries, generator_ceiling, run_load
+from bench.load import _percentile, _read_history, _timeseries, generator_ceiling, measure, run_load
 from bench.servers import DevServer, Gunicorn
 
 pytestmark = pytest.mark.load
@@ -108,3 +108,12 @@ def test_totals_count_the_last_second() -> None:
         time.sleep(0.5)
         served = server.log_tail(100_000).count('"GET /io?ms=20')
     assert abs(served - result.requests) <= 8, (served, result.requests)  # at most one in flight per user
+
+
+def test_measure_repeats_and_reports_the_spread() -> None:
+    with Gunicorn(workers=1) as server:
+        m = measure(server, "/io?ms=10", repeats=2, users=2, duration=2)
+    row = m.row()
+    assert len(m.runs) == 2 and row["runs"] == 2 and row["requests"] == sum(r.requests for r in m.runs)
+    assert abs(row["rps"] - sum(r.rps for r in m.runs) / 2) < 0.1 and row["rps sd"] >= 0
+    assert "± " in str(m)
