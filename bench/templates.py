@@ -16,7 +16,8 @@ _PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
 
 
 def render(text: str, values: Mapping[str, object]) -> str:
-    """Replace every placeholder; a placeholder without a value is an error, not a silent blank."""
+    """Replace every placeholder; a placeholder without a value is an error, not a silent blank.
+    (Keep placeholders out of comments: a multi-line value would spill out of the comment.)"""
     missing = sorted({m.group(1) for m in _PLACEHOLDER.finditer(text)} - set(values))
     if missing:
         raise BenchError(f"no value given for {', '.join('@' + m + '@' for m in missing)}")
