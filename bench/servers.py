@@ -150,6 +150,11 @@ class Server:
         _LIVE.pop(id(self), None)
         self.proc = None
 
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once, as if the machine died (a fault to inject)."""
+        if self.entry is not None:
+            registry.kill_group(self.entry, first=signal.SIGKILL)
+
     def __enter__(self) -> Server:
         return self.start()
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
+
+import requests
 
 from bench.ports import HOST
 
@@ -46,3 +49,13 @@ class SlowClients:
         for thread in self._threads:
             with contextlib.suppress(RuntimeError):
                 thread.join(timeout=5)
+
+
+def time_request(url: str, timeout: float = 3.0) -> float | None:
+    """Seconds a normal GET takes to be answered, or None when no answer came within `timeout`."""
+    started = time.monotonic()
+    try:
+        requests.get(url, timeout=timeout)
+    except requests.Timeout:
+        return None
+    return time.monotonic() - started

@@ -15,6 +15,7 @@ import bench
 from bench import env, ports, registry
 from bench.errors import MissingToolError, PortInUseError, ServerStartError
 from bench.servers import DevServer, Gunicorn, Nginx, Server, Uwsgi, Wsgiref
+from bench.slow_clients import time_request
 
 FACTORIES = {
     "dev threaded": lambda: DevServer(threaded=True),
@@ -106,3 +107,22 @@ def test_orphans_of_a_dead_kernel_are_reaped() -> None:
 def test_nginx_config_test_passes() -> None:
     result = Nginx().test_config()
     assert result.returncode == 0, result.stderr
+
+
+def test_kill_takes_down_the_whole_group() -> None:
+    server = Gunicorn(workers=2).start()
+    pids = [p.pid for p in server.processes()]
+    server.kill()
+    assert ports.wait_free(server.port, timeout=10)
+    assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in pids)
+    server.stop()  # still safe afterwards
+
+
+def test_time_request_measures_or_gives_up() -> None:
+    with Wsgiref() as server:
+        seconds = time_request(server.url + "/", timeout=3)
+    assert seconds is not None and seconds < 1
+    with socket.socket() as silent:  # accepts connections into its backlog, never answers
+        silent.bind((ports.HOST, 0))
+        silent.listen()
+        assert time_request(f"http://{ports.HOST}:{silent.getsockname()[1]}/", timeout=0.5) is None
