@@ -25,7 +25,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/setup.sh
 	@scripts/setup.sh
 
 check-tools: $(STAMP)
-	@$(BIN)/python -m bench.env --install $(SYSTEM_TOOLS)
+	@$(BIN)/python -m bench --install $(SYSTEM_TOOLS)
 
 lab: check-tools
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS)
@@ -38,7 +38,7 @@ check: check-tools
 	COURSE_MODE=quick $(BIN)/python -m bench.labs $(LAB)
 
 record: check-tools
-	COURSE_MODE=quick BENCH_PROGRESS=1 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	COURSE_MODE=quick COURSE_RECORD=1 BENCH_PROGRESS=1 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=900 notebooks/[0-9]*.ipynb
 
 cleanup:

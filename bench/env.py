@@ -1,6 +1,6 @@
 """What this machine can run: the tools each stage needs, with install hints, and its size.
 
-`python -m bench.env --install nginx redis` installs missing system tools with apt-get when run
+`python -m bench --install nginx redis` installs missing system tools with apt-get when run
 as root on Debian/Ubuntu (the Makefile does this); elsewhere it prints how to get them.
 """
 

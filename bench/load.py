@@ -328,6 +328,11 @@ class Measurement:
     def generator_bound(self) -> bool:
         return any(r.generator_bound for r in self.runs)
 
+    @property
+    def rps(self) -> float:
+        """Mean requests/s over the runs."""
+        return sum(r.rps for r in self.runs) / len(self.runs)
+
     def row(self) -> dict[str, object]:
         """Like LoadResult.row(), averaged over the runs, plus the standard deviation of requests/s."""
         frame = pd.DataFrame([r.row() for r in self.runs])

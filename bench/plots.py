@@ -36,10 +36,18 @@ def throughput_latency(df: pd.DataFrame, x: str = "users", series: str = "label"
 
 def bars(df: pd.DataFrame, x: str = "label", y: str = "rps", yerr: str | None = None,
          ceiling: float | None = None, ylabel: str = "requests/s", title: str = "") -> Figure:
-    """One bar per row, optional error bars, and the load generator's ceiling as a dashed line."""
+    """One bar per row, optional error bars, and the load generator's ceiling as a dashed line.
+    Rows flagged generator-bound (a "generator-bound" column) are hatched."""
     fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(df)), 4))
     errors = df[yerr] if yerr else None
-    ax.bar(df[x].astype(str), df[y], yerr=errors, capsize=4, color="#3a7ca5")
+    bound = df["generator-bound"].tolist() if "generator-bound" in df else [False] * len(df)
+    drawn = ax.bar(df[x].astype(str), df[y], yerr=errors, capsize=4, color="#3a7ca5")
+    for patch, flagged in zip(drawn, bound, strict=True):
+        if flagged:
+            patch.set_hatch("//")
+            patch.set_facecolor("#9cc3dd")
+    if any(bound):
+        fig.text(0.5, -0.02, "hatched: generator-bound (measures locust, not the server)", ha="center", fontsize=9)
     for i, value in enumerate(df[y]):
         ax.annotate(f"{value:,.0f}", (i, value), ha="center", va="bottom", fontsize=9,
                     xytext=(0, 3), textcoords="offset points")

@@ -162,11 +162,16 @@ class Server:
         self.stop()
 
     # -- looking inside --------------------------------------------------------------------
+    def log_text(self) -> str:
+        """Everything the server has written to stdout and stderr so far."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")
+
     def log_tail(self, lines: int = 20) -> str:
         if self.log_path is None or not self.log_path.exists():
             return "(no log)"
-        text = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:]) or "(log is empty)"
+        return "\n".join(self.log_text().splitlines()[-lines:]) or "(log is empty)"
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the server's processes, reaped workers included."""
@@ -342,8 +347,8 @@ def changed_ini(base: Path, changes: dict[str, str | None], dest: Path) -> Path:
 class Nginx(Server):
     """nginx run as the current user from its own prefix directory, never the system service.
 
-    `template` is a file under config/nginx/; `values` fill its @PLACEHOLDERS@ (PORT and PREFIX
-    are filled in for you).
+    `template` is a file under config/nginx/ (or an absolute path); `values` fill its @PLACEHOLDERS@
+    (PORT, PREFIX and STATIC are filled in for you).
     """
 
     kind = "nginx"

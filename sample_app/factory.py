@@ -54,6 +54,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
 
+    if settings.degraded_ms:
+        @app.before_request
+        def degraded() -> None:
+            work.wait(settings.degraded_ms)
+
     @app.errorhandler(BadParameter)
     def bad_parameter(error: BadParameter):
         return jsonify(error=str(error)), 400

@@ -34,6 +34,9 @@ class Settings:
     # Megabytes of read-only data built at start-up (stands for a model or a lookup table);
     # notebook 02 uses it to measure what preload_app saves.
     dataset_mb: int = 0
+    # Extra milliseconds added to every request: stands for an instance on a degraded host
+    # (notebook 04 uses it to compare load-balancing policies).
+    degraded_ms: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,4 +47,5 @@ class Settings:
             trusted_proxies=_int_env("APP_TRUSTED_PROXIES", 0),
             max_work_ms=_int_env("APP_MAX_WORK_MS", 60_000),
             dataset_mb=_int_env("APP_DATASET_MB", 0),
+            degraded_ms=_int_env("APP_DEGRADED_MS", 0),
         )

@@ -133,3 +133,14 @@ def test_dataset_is_built_at_start_up(tmp_path: Path) -> None:
     settings = Settings(quotes_db=tmp_path / "q.sqlite3", max_upload_bytes=1000, trusted_proxies=0,
                         max_work_ms=500, dataset_mb=3)
     assert create_app(settings).test_client().get("/info").get_json()["dataset_mb"] == 3
+
+
+def test_degraded_instance_adds_latency(tmp_path: Path) -> None:
+    import time
+
+    settings = Settings(quotes_db=tmp_path / "q.sqlite3", max_upload_bytes=1000, trusted_proxies=0,
+                        max_work_ms=500, degraded_ms=30)
+    client = create_app(settings).test_client()
+    started = time.perf_counter()
+    assert client.get("/healthz").status_code == 200
+    assert time.perf_counter() - started >= 0.03

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bench import env
+from bench import env, ports
 from bench.errors import ServerStartError
+from bench.nginx import proxy
 from bench.paths import CONFIG
-from bench.servers import Nginx, Uwsgi
+from bench.servers import Nginx, Uwsgi, Wsgiref
 
 
 def test_gunicorn_config_loads() -> None:
@@ -27,10 +28,26 @@ def test_gunicorn_config_values() -> None:
     assert settings["worker_class"] == "sync" and int(settings["max_requests_jitter"]) > 0
 
 
-@pytest.mark.parametrize("template", sorted(p.name for p in (CONFIG / "nginx").glob("*.conf")))
-def test_nginx_templates_pass_nginx_t(template: str) -> None:
-    result = Nginx(template, values={"UPSTREAM": "server 127.0.0.1:9;"}).test_config()
+def test_every_nginx_config_is_tested() -> None:
+    assert sorted(p.name for p in (CONFIG / "nginx").glob("*.conf")) == ["app.conf", "ceiling.conf", "uwsgi.conf"]
+
+
+def test_nginx_ceiling_config_passes_nginx_t() -> None:
+    result = Nginx("ceiling.conf").test_config()
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("protocol", ["http", "uwsgi"])
+@pytest.mark.parametrize("policy", ["round-robin", "least_conn"])
+def test_nginx_app_configs_pass_nginx_t(protocol: str, policy: str) -> None:
+    upstreams = [Wsgiref(port=ports.free_port()), Wsgiref(port=ports.free_port())]  # not started: ports only
+    result = proxy(*upstreams, protocol=protocol, policy=policy).test_config()
+    assert result.returncode == 0, result.stderr
+
+
+def test_unknown_balancing_policy_is_refused() -> None:
+    with pytest.raises(ValueError, match="policy must be one of"):
+        proxy(Wsgiref(port=1), policy="random")
 
 
 def test_uwsgi_strict_mode_rejects_a_typo(tmp_path: Path) -> None:
