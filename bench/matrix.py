@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
+from bench import mode
 from bench.load import Measurement, measure
 from bench.nginx import proxy
 from bench.servers import DevServer, Gunicorn, Server, Uwsgi
@@ -43,12 +44,13 @@ def stack(name: str, workers: int) -> Iterator[Server]:
 
 
 def saturate(target: Server, path: str, users_levels: Sequence[int], gain: float = 1.05,
-             **kwargs: object) -> tuple[Measurement, list[dict[str, object]]]:
-    """Ramp users until requests/s stops rising by `gain`; return the best measurement and the ramp."""
+             repeats: int | None = None, **kwargs: object) -> tuple[Measurement, list[dict[str, object]]]:
+    """Ramp users (one run per level) until requests/s stops rising by `gain`, then repeat the best level
+    until it has `repeats` runs (the mode's default). Returns that measurement and the ramp's rows."""
     best: Measurement | None = None
     ramp: list[dict[str, object]] = []
     for users in users_levels:
-        current = measure(target, path, users=users, **kwargs)
+        current = measure(target, path, repeats=1, users=users, **kwargs)
         ramp.append(current.row())
         rising = best is None or current.rps >= gain * best.rps
         if best is None or current.rps > best.rps:
@@ -57,4 +59,6 @@ def saturate(target: Server, path: str, users_levels: Sequence[int], gain: float
             break
     if best is None:
         raise ValueError("give at least one level of users")
-    return best, ramp
+    wanted = repeats if repeats is not None else mode.current().repeats
+    extra = measure(target, path, repeats=wanted - 1, users=best.runs[0].users, **kwargs) if wanted > 1 else None
+    return (Measurement(best.runs + extra.runs) if extra else best), ramp

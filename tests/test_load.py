@@ -117,3 +117,12 @@ def test_measure_repeats_and_reports_the_spread() -> None:
     assert len(m.runs) == 2 and row["runs"] == 2 and row["requests"] == sum(r.requests for r in m.runs)
     assert abs(row["rps"] - sum(r.rps for r in m.runs) / 2) < 0.1 and row["rps sd"] >= 0
     assert "± " in str(m)
+
+
+def test_saturate_ramps_until_throughput_stops_rising() -> None:
+    from bench.matrix import saturate
+
+    with Gunicorn(workers=1) as server:  # one sync worker: 2 users cannot do better than 1 on /io
+        best, ramp = saturate(server, "/io?ms=20", [1, 2, 4], gain=1.3, repeats=2, duration=2)
+    assert len(ramp) == 2  # 1 user, then 2 users gained nothing: stop
+    assert len(best.runs) == 2 and {r.users for r in best.runs} == {best.runs[0].users}
