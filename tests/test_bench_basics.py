@@ -82,3 +82,36 @@ def test_install_prints_hints_when_it_cannot_install(monkeypatch: pytest.MonkeyP
 def test_machine_facts() -> None:
     facts = env.machine()
     assert facts["logical cores"] >= 1 and facts["memory GiB"] > 0
+
+
+def test_changed_ini_replaces_and_removes_keys(tmp_path: Path) -> None:
+    from bench.servers import changed_ini
+
+    base = tmp_path / "base.ini"
+    base.write_text("[uwsgi]\nmaster = true\ndie-on-term = true\nprocesses = 2\n")
+    out = changed_ini(base, {"die-on-term": None, "processes": "4", "harakiri": "5"}, tmp_path / "out.ini")
+    lines = out.read_text().splitlines()
+    assert "die-on-term = true" not in lines and "processes = 2" not in lines
+    assert {"master = true", "processes = 4", "harakiri = 5"} <= set(lines)
+
+
+def test_upstream_block_lists_policy_servers_and_keepalive() -> None:
+    from bench.nginx import upstream_block
+    from bench.servers import Wsgiref
+
+    block = upstream_block([Wsgiref(port=8001), Wsgiref(port=8002)], policy="least_conn", keepalive=8)
+    assert block.split("\n        ") == ["least_conn;", "server 127.0.0.1:8001;", "server 127.0.0.1:8002;",
+                                          "keepalive 8;"]
+    assert "keepalive" not in upstream_block([Wsgiref(port=1)], keepalive=0)
+
+
+def test_self_signed_certificate_names_localhost(tmp_path: Path) -> None:
+    from cryptography import x509
+
+    from bench.tls import self_signed
+
+    cert_path, key_path = self_signed(tmp_path)
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "localhost" in names.get_values_for_type(x509.DNSName)
+    assert oct(key_path.stat().st_mode & 0o777) == "0o600"
