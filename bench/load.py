@@ -272,7 +272,7 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
             server_cpu = server.cpu_seconds() - server_cpu
     finally:
         bar.close()
-        registry.kill_group(entry, first=signal.SIGKILL if proc.poll() is None else signal.SIGTERM)
+        registry.kill_group(entry, first=signal.SIGKILL)  # normally gone already; never left behind
         proc.wait()
     if pending:
         raise LoadError(f"the load ended before these events: {[name for _, name, _ in pending]}")

@@ -9,6 +9,8 @@ import socket
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+import psutil
+
 from bench import ports
 from bench.servers import Nginx, Server
 from bench.tls import self_signed
@@ -88,7 +90,5 @@ def can_bind(ip: str) -> bool:
 
 def time_wait_connections(port: int) -> int:
     """TCP connections to `port` on this machine now in TIME_WAIT: one per recently closed connection."""
-    import psutil
-
     return sum(1 for c in psutil.net_connections(kind="tcp")
                if c.status == psutil.CONN_TIME_WAIT and c.raddr and c.raddr.port == port)
