@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.errors import MissingToolError
+from sample_app.limits import cpu_limit
 
 
 @dataclass(frozen=True)
@@ -108,15 +109,6 @@ def tools_table() -> list[dict[str, str]]:
             "how to install": "" if path else tool.hint(),
         })
     return rows
-
-
-def cpu_limit() -> float | None:
-    """CPUs allowed by a cgroup v2 quota (a container's --cpus), or None when unlimited."""
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-    except (OSError, ValueError):
-        return None
-    return None if quota == "max" else int(quota) / int(period)
 
 
 def machine() -> dict[str, object]:

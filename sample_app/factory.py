@@ -7,13 +7,19 @@ import os
 import socket
 import sys
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Flask, jsonify, request
+from flask_caching import Cache
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sample_app import quotes, work
-from sample_app.settings import Settings
+from sample_app.limits import cpu_limit
+from sample_app.settings import CACHE_TYPES, Settings
+
+F = TypeVar("F", bound=Callable[..., object])
 
 
 class BadParameter(ValueError):
@@ -39,6 +45,18 @@ def _concurrency_model() -> str:
     return "threads" if request.environ.get("wsgi.multithread") else "sync"
 
 
+def _response_cache(app: Flask, settings: Settings) -> Callable[[F], F]:
+    """A decorator caching a view's response for settings.cache_seconds, one entry per query string."""
+    if settings.cache == "none":
+        return lambda view: view
+    cache = Cache(app, config={
+        "CACHE_TYPE": CACHE_TYPES[settings.cache],
+        "CACHE_REDIS_URL": settings.redis_url,
+        "CACHE_DEFAULT_TIMEOUT": settings.cache_seconds,
+    })
+    return cache.cached(query_string=True)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app. Debug stays off: the interactive debugger would run any code a visitor sends."""
     settings = settings or Settings.from_env()
@@ -48,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Built once per process that creates the app; shared copy-on-write with workers forked after it.
     app.config["DATASET"] = bytes(range(256)) * (settings.dataset_mb * 4096)
     quotes.build(settings.quotes_db)
+    cached = _response_cache(app, settings)
     # One line per app load: shows whether each worker imports the app or the master did (preload).
     print(f"sample_app: app created in pid {os.getpid()}", file=sys.stderr, flush=True)
     if settings.trusted_proxies:
@@ -96,7 +115,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         return jsonify(ms=ms, pid=os.getpid())
 
     @app.get("/quote")
+    @cached
     def quote():
+        work.wait(settings.quote_cost_ms)
         found = quotes.random_quote(settings.quotes_db, request.args.get("q") or None)
         if found is None:
             return jsonify(error="Not Found", detail="no quote contains that text"), 404
@@ -115,6 +136,10 @@ def create_app(settings: Settings | None = None) -> Flask:
             scheme=request.scheme,
             host=request.host,
             dataset_mb=len(app.config["DATASET"]) // 2**20,
+            cpu_count=os.cpu_count(),
+            cpu_limit=cpu_limit(),
+            uid=os.getuid(),
+            cache=settings.cache,
         )
 
     @app.post("/upload")

@@ -8,6 +8,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+# APP_CACHE value -> Flask-Caching backend.
+CACHE_TYPES = {"none": "NullCache", "simple": "SimpleCache", "redis": "RedisCache"}
+
 
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -37,6 +40,18 @@ class Settings:
     # Extra milliseconds added to every request: stands for an instance on a degraded host
     # (notebook 04 uses it to compare load-balancing policies).
     degraded_ms: int = 0
+    # Milliseconds /quote spends waiting on its "backend" (stands for a slow query or API call);
+    # notebook 07 caches /quote and measures what that saves.
+    quote_cost_ms: int = 0
+    # Response cache for /quote: "none", "simple" (per process, in memory) or "redis" (shared).
+    cache: str = "none"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # How long a cached /quote answer is served before the next request computes a fresh one.
+    cache_seconds: int = 5
+
+    def __post_init__(self) -> None:
+        if self.cache not in CACHE_TYPES:
+            raise ValueError(f"APP_CACHE must be one of {', '.join(CACHE_TYPES)}, got {self.cache!r}")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -48,4 +63,8 @@ class Settings:
             max_work_ms=_int_env("APP_MAX_WORK_MS", 60_000),
             dataset_mb=_int_env("APP_DATASET_MB", 0),
             degraded_ms=_int_env("APP_DEGRADED_MS", 0),
+            quote_cost_ms=_int_env("APP_QUOTE_COST_MS", 0),
+            cache=os.environ.get("APP_CACHE") or "none",
+            redis_url=os.environ.get("APP_REDIS_URL") or "redis://127.0.0.1:6379/0",
+            cache_seconds=_int_env("APP_CACHE_SECONDS", 5),
         )

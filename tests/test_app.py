@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,31 @@ def test_degraded_instance_adds_latency(tmp_path: Path) -> None:
     started = time.perf_counter()
     assert client.get("/healthz").status_code == 200
     assert time.perf_counter() - started >= 0.03
+
+
+def _quote_app(tmp_path, cache: str):
+    return create_app(Settings(quotes_db=tmp_path / "q.sqlite3", max_upload_bytes=1024, trusted_proxies=0,
+                               max_work_ms=1000, cache=cache, cache_seconds=60)).test_client()
+
+
+def test_simple_cache_serves_the_same_quote_until_it_expires(tmp_path) -> None:
+    client = _quote_app(tmp_path, "simple")
+    first = client.get("/quote").get_json()
+    assert all(client.get("/quote").get_json() == first for _ in range(20))
+    assert client.get("/quote?q=the").status_code == 200  # its own cache entry
+
+
+def test_without_cache_quotes_vary(tmp_path) -> None:
+    client = _quote_app(tmp_path, "none")
+    assert len({client.get("/quote").get_json()["id"] for _ in range(30)}) > 1
+
+
+def test_unknown_cache_type_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv("APP_CACHE", "memcached")
+    with pytest.raises(ValueError, match="APP_CACHE must be one of"):
+        Settings.from_env()
+
+
+def test_info_reports_cpu_and_uid(client) -> None:
+    body = client.get("/info").get_json()
+    assert body["cpu_count"] == os.cpu_count() and body["uid"] == os.getuid()
