@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # System tools installed with apt-get when missing (as root on Debian/Ubuntu); elsewhere, hints.
-SYSTEM_TOOLS := nginx
+SYSTEM_TOOLS := nginx redis dockerd docker-compose debootstrap
 LAB_PORT ?= 8888
 LAB_ARGS ?=
 PYTEST_ARGS ?=
@@ -28,21 +28,31 @@ check-tools: $(STAMP)
 	@$(BIN)/python -m bench --install $(SYSTEM_TOOLS)
 
 lab: check-tools
+	@scripts/docker-engine.sh start
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS)
 
+# A Docker engine is started if none answers (and stopped again afterwards); base images and
+# wheels for stage 05 are prepared before the timed notebooks run.
 test: check-tools
-	COURSE_MODE=quick $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@scripts/docker-engine.sh start
+	@status=0; \
+	  { ! $(BIN)/python -c 'import sys, bench.docker_engine as d; sys.exit(not d.available())' \
+	    || $(BIN)/python -m bench.images; } \
+	  && COURSE_MODE=quick $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	  scripts/docker-engine.sh stop; exit $$status
 
 check: check-tools
 	@test -n "$(LAB)" || { echo "which lab? e.g. make check LAB=02 (see labs/README.md)"; exit 2; }
 	COURSE_MODE=quick $(BIN)/python -m bench.labs $(LAB)
 
 record: check-tools
-	COURSE_MODE=quick COURSE_RECORD=1 BENCH_PROGRESS=1 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=900 notebooks/[0-9]*.ipynb
+	@scripts/docker-engine.sh start
+	@status=0; COURSE_MODE=quick COURSE_RECORD=1 BENCH_PROGRESS=1 $(BIN)/jupyter nbconvert --to notebook --execute \
+	  --inplace --ExecutePreprocessor.timeout=900 notebooks/$(or $(NB),[0-9]*).ipynb || status=$$?; \
+	  scripts/docker-engine.sh stop; exit $$status
 
 cleanup:
-	@if [ -x $(BIN)/python ]; then $(BIN)/python -c "import bench; print('\n'.join(bench.cleanup()) or 'nothing running')"; fi
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -c "import bench; print('\n'.join(bench.cleanup(everyone=True)) or 'nothing running')"; fi
 
 clean: cleanup
 	rm -rf $(VENV) $(VENV)-install.log .pytest_cache .ruff_cache *.egg-info

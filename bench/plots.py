@@ -117,3 +117,49 @@ def per_worker(frame: pd.DataFrame, value: str = "requests", title: str = "") ->
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def layers(images: Mapping[str, list[dict[str, object]]], title: str = "") -> Figure:
+    """One horizontal bar per image, split into its layers (MB); the biggest layers are named."""
+    fig, ax = plt.subplots(figsize=(11, 1.2 + 1.1 * len(images)))
+    widest = max(sum(float(r["MB"]) for r in rows) for rows in images.values())  # type: ignore[arg-type]
+    for row, rows in enumerate(images.values()):
+        left = 0.0
+        for i, layer in enumerate(rows):
+            size = float(layer["MB"])  # type: ignore[arg-type]
+            ax.barh(row, size, left=left, color=plt.cm.tab20(i % 20), edgecolor="white")
+            if size > 0.12 * widest:
+                ax.annotate(str(layer["instruction"])[:28], (left + size / 2, row), ha="center", va="center",
+                            fontsize=8)
+            left += size
+        ax.annotate(f" {left:,.0f} MB", (left, row), va="center", fontsize=9)
+    ax.set_yticks(range(len(images)), list(images))
+    ax.set(xlabel="MB (uncompressed)", title=title)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def lines(frame: pd.DataFrame, x: str, y: str, by: str, ylabel: str = "", title: str = "") -> Figure:
+    """`y` against `x`, one line per value of `by` (e.g. CPU % per container over time)."""
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    for name, rows in frame.groupby(by, sort=True):
+        ax.plot(rows[x], rows[y], marker=".", label=str(name))
+    ax.set(xlabel=x, ylabel=ylabel or y, title=title, ylim=(0, None))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def measured_vs_expected(df: pd.DataFrame, x: str, y: str = "rps", expected: str = "expected rps",
+                         ylabel: str = "requests/s", title: str = "") -> Figure:
+    """Measured `y` (markers) against a prediction (dashed line) over `x`."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(df[x], df[expected], linestyle="--", color="#888", label="expected")
+    ax.plot(df[x], df[y], marker="o", linestyle="", markersize=9, color="#3a7ca5", label="measured")
+    for _, row in df.iterrows():
+        ax.annotate(f"{row[y]:,.0f}", (row[x], row[y]), xytext=(6, -4), textcoords="offset points", fontsize=9)
+    ax.set(xlabel=x, ylabel=ylabel, title=title, ylim=(0, None))
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -25,7 +25,7 @@ import psutil
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
-from bench import env, ports, registry
+from bench import docker_engine, env, ports, registry
 from bench.errors import ServerStartError
 from bench.paths import CONFIG, REPO, state_dir
 from bench.templates import render_file
@@ -389,8 +389,9 @@ class Nginx(Server):
         return subprocess.run([*argv, "-t"], capture_output=True, text=True, timeout=30)
 
 
-def cleanup() -> list[str]:
-    """Stop every server this process started, then any orphan left by a dead kernel."""
+def cleanup(*, everyone: bool = False) -> list[str]:
+    """Stop every server this process started, then any orphan left by a dead kernel, and remove
+    this process's containers (every course container with `everyone`, as `make cleanup` does)."""
     stopped = []
     for server in list(_LIVE.values()):
         stopped.append(repr(server))
@@ -401,7 +402,7 @@ def cleanup() -> list[str]:
             registry.kill_group(entry)
             stopped.append(f"{entry.kind} pid {entry.pid}")
     stopped += [f"orphan {e.kind} pid {e.pid}" for e in registry.reap_orphans()]
-    return stopped
+    return stopped + docker_engine.remove_labelled(everyone=everyone)
 
 
 atexit.register(cleanup)

@@ -25,3 +25,16 @@ def test_nothing_the_course_started_is_still_running() -> None:
 def test_no_child_processes_left() -> None:
     children = [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
     assert not children, [p.cmdline() for p in children]
+
+
+@pytest.mark.last
+def test_no_course_container_network_or_volume_left() -> None:
+    from bench import docker_engine
+
+    if not docker_engine.available():
+        pytest.skip("no Docker engine here")
+    engine = docker_engine.client()
+    left = (docker_engine.running_labelled()
+            + [n.name for n in engine.networks.list(filters=docker_engine.LABEL_FILTER)]
+            + [v.name for v in engine.volumes.list(filters=docker_engine.LABEL_FILTER)])
+    assert not left, f"still there: {left}"
