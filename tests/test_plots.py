@@ -43,3 +43,25 @@ def test_timeseries_with_events() -> None:
     ax = fig.axes[0]
     assert ax.get_lines()[0].get_ydata().tolist() == [0.0, 5.0, 6.0]
     assert any(t.get_text() == "kill" for t in ax.texts)
+
+
+def test_layers_stacks_each_images_layers_and_totals_them() -> None:
+    fig = plots.layers({"big": [{"MB": 400.0, "instruction": "(base image)"}, {"MB": 80.0, "instruction": "RUN pip"}],
+                        "small": [{"MB": 120.0, "instruction": "(base image)"}]})
+    ax = fig.axes[0]
+    assert len(ax.patches) == 3
+    texts = {t.get_text().strip() for t in ax.texts}
+    assert {"480 MB", "120 MB", "(base image)"} <= texts
+
+
+def test_lines_draws_one_line_per_group() -> None:
+    frame = pd.DataFrame({"t": [1, 2, 1, 2], "cpu %": [10, 20, 30, 40], "container": ["a", "a", "b", "b"]})
+    ax = plots.lines(frame, x="t", y="cpu %", by="container").axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
+
+
+def test_measured_vs_expected_draws_both() -> None:
+    frame = pd.DataFrame({"cpus": [0.5, 1.0], "rps": [24.0, 48.0], "expected rps": [25.0, 50.0]})
+    ax = plots.measured_vs_expected(frame, x="cpus").axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["expected", "measured"]
+    assert list(ax.get_lines()[1].get_ydata()) == [24.0, 48.0]
