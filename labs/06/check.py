@@ -1,0 +1,67 @@
+"""Lab 06 check: a Deployment whose rolling update loses no request. Offline: it validates strictly and
+has a readiness probe, maxUnavailable 0 and a preStop hook. Live (where kind runs): a rollout restart
+under load fails no request."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import portpicker
+import yaml
+
+from bench import images, k8s, needs
+from bench.labs import Check, skipped
+
+
+def check(directory: Path) -> Iterator[Check]:
+    path = directory / "deployment.yaml"
+    if not path.exists():
+        yield Check("deployment.yaml exists", False, f"no file at {path}")
+        return
+    deployment = yaml.safe_load(path.read_text())
+    problems = k8s.validate([deployment])
+    yield Check("it validates strictly against Kubernetes " + k8s.KUBERNETES_VERSION, not problems,
+                "; ".join(problems)[:300])
+    if problems:
+        return
+    pod = deployment["spec"]["template"]["spec"]
+    app = pod["containers"][0]
+    probe = app.get("readinessProbe", {}).get("httpGet", {})
+    yield Check("a readiness probe on /readyz", probe.get("path") == "/readyz", f"readinessProbe: {probe or 'none'}")
+    rolling = deployment["spec"].get("strategy", {}).get("rollingUpdate", {})
+    yield Check("rollingUpdate.maxUnavailable is 0", str(rolling.get("maxUnavailable", "25%")) in ("0", "0%"),
+                f"it is {rolling.get('maxUnavailable', '25% (the default)')}")
+    pre_stop = app.get("lifecycle", {}).get("preStop")
+    grace = pod.get("terminationGracePeriodSeconds", 30)
+    command = (pre_stop or {}).get("exec", {}).get("command", [])
+    pause = int(command[-1]) if len(command) == 2 and command[0] == "sleep" and command[1].isdigit() else 0
+    yield Check(f"a preStop hook that fits in the {grace} s grace period", bool(pre_stop) and pause < grace,
+                f"preStop: {pre_stop}")
+    requirement = "a rollout restart under load fails no request (live, on kind)"
+    why = needs.missing("kind")
+    if why:
+        yield skipped(requirement, why)
+        return
+    yield _live(path, requirement)
+
+
+def _live(path: Path, requirement: str) -> Check:
+    """Deploy the learner's Deployment with the course's Service and ConfigMap, roll it out under load."""
+    folder = Path(tempfile.mkdtemp(prefix="lab06-"))
+    for name in ("service.yaml", "configmap.yaml"):
+        shutil.copy2(k8s.K8S / "base" / name, folder / name)
+    shutil.copy2(path, folder / "deployment.yaml")
+    (folder / "kustomization.yaml").write_text(
+        "resources: [configmap.yaml, deployment.yaml, service.yaml]\n")
+    cluster = k8s.Cluster(name="lab06", host_port=portpicker.pick_unused_port())
+    try:
+        images.build("docker/Dockerfile", cluster.image)
+        cluster.up()
+        result = cluster.rollout_under_load(folder)
+        return Check(requirement, result.failures == 0, f"{result.failures} of {result.requests} failed")
+    finally:
+        cluster.down()
+        shutil.rmtree(folder, ignore_errors=True)
