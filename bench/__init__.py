@@ -12,11 +12,11 @@ everything this kernel started (it also runs when the kernel exits).
 from bench import env, mode, plots, registry
 from bench.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
 from bench.load import LoadResult, Measurement, generator_ceiling, measure, run_load
-from bench.servers import DevServer, Gunicorn, Nginx, Server, Uwsgi, Wsgiref, cleanup
+from bench.servers import DevServer, Gunicorn, Nginx, Redis, Server, Uwsgi, Wsgiref, cleanup
 
 __all__ = [
     "BenchError", "DevServer", "Gunicorn", "LoadError", "LoadResult", "Measurement", "MissingToolError", "Nginx",
-    "PortInUseError", "Server", "ServerStartError", "Uwsgi", "Wsgiref", "cleanup", "env",
+    "PortInUseError", "Redis", "Server", "ServerStartError", "Uwsgi", "Wsgiref", "cleanup", "env",
     "generator_ceiling", "measure", "mode", "plots", "registry", "run_load",
 ]
 

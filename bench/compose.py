@@ -39,7 +39,8 @@ def compose_command() -> list[str]:
 class ComposeStack:
     """nginx + `replicas` app containers + redis, from docker/compose.yaml."""
 
-    def __init__(self, app_image: str, replicas: int = 3, project: str | None = None) -> None:
+    def __init__(self, app_image: str, replicas: int = 3, project: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.replicas = replicas
         self.project = project or f"fip{os.getpid()}"
         self.port = portpicker.pick_unused_port()
@@ -51,6 +52,7 @@ class ComposeStack:
             "REDIS_IMAGE": base_image("redis:7"),
             "HTTP_PORT": str(self.port),
             "COURSE_OWNER": labels()[OWNER],
+            **(env or {}),
         }
 
     def compose(self, *args: str, timeout: float = 180) -> str:

@@ -64,6 +64,7 @@ class LoadResult:
     log: str = field(repr=False, default="")
     events: dict[str, float] = field(default_factory=dict)  # name -> seconds after the load started
     server_cpu_ms: float = float("nan")  # server CPU time per request, when the target is a bench Server
+    mean: float = float("nan")  # mean response time, milliseconds
 
     @property
     def failure_rate(self) -> float:
@@ -72,7 +73,8 @@ class LoadResult:
     def row(self) -> dict[str, object]:
         """The headline numbers, for building a DataFrame of many runs."""
         return {
-            "label": self.label, "users": self.users, "rps": round(self.rps, 1), "p50 ms": self.p50,
+            "label": self.label, "users": self.users, "rps": round(self.rps, 1), "mean ms": round(self.mean, 1),
+            "p50 ms": self.p50,
             "p95 ms": self.p95, "p99 ms": self.p99, "requests": self.requests, "failures": self.failures,
             "generator CPU %": round(self.generator_cpu_total), "generator-bound": self.generator_bound,
             "server CPU ms/req": round(self.server_cpu_ms, 3),
@@ -311,6 +313,7 @@ def _parse(out: Path, log_path: Path, label: str, url: str, paths: list[str], us
         generator_cpu_total=generator_total, generator_bound=bound,
         timeseries=_timeseries(entries, _read_history(out / "run_stats_history.csv")),
         failure_messages=failure_messages, log=log,
+        mean=sum(e["total_response_time"] for e in entries) / requests,
     )
 
 
@@ -337,7 +340,7 @@ class Measurement:
         """Like LoadResult.row(), averaged over the runs, plus the standard deviation of requests/s."""
         frame = pd.DataFrame([r.row() for r in self.runs])
         row = self.runs[0].row()
-        for column in ("rps", "p50 ms", "p95 ms", "p99 ms", "server CPU ms/req"):
+        for column in ("rps", "mean ms", "p50 ms", "p95 ms", "p99 ms", "server CPU ms/req"):
             row[column] = round(float(frame[column].mean()), 3)
         row.update({"rps sd": round(float(frame["rps"].std(ddof=1)), 1) if len(frame) > 1 else 0.0,
                     "runs": len(self.runs), "requests": int(frame["requests"].sum()),

@@ -389,6 +389,34 @@ class Nginx(Server):
         return subprocess.run([*argv, "-t"], capture_output=True, text=True, timeout=30)
 
 
+class Redis(Server):
+    """redis-server with config/redis.conf, on a free loopback port."""
+
+    kind = "redis"
+    ready_path = None  # ready when the port accepts connections
+
+    def __init__(self, config: Path = CONFIG / "redis.conf", **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.config = config
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{ports.HOST}:{self.port}/0"
+
+    def command(self) -> list[str]:
+        return [env.require("redis"), str(self.config), "--port", str(self.port), "--dir", str(state_dir())]
+
+    def info(self) -> dict[str, str]:
+        """`INFO stats` and `INFO memory` as a dict (keyspace hits and misses, memory used)."""
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            return {**client.info("stats"), **client.info("memory")}
+        finally:
+            client.close()
+
+
 def cleanup(*, everyone: bool = False) -> list[str]:
     """Stop every server this process started, then any orphan left by a dead kernel, and remove
     this process's containers (every course container with `everyone`, as `make cleanup` does)."""

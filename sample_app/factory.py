@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sample_app import quotes, work
 from sample_app.limits import cpu_limit
+from sample_app.report import authors_report, authors_report_fast
 from sample_app.settings import CACHE_TYPES, Settings
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -26,15 +27,19 @@ class BadParameter(ValueError):
     """A query parameter the client got wrong: answered with 400 and the reason."""
 
 
-def _ms_param(settings: Settings) -> int:
-    raw = request.args.get("ms", "10")
+def _int_param(name: str, default: int, low: int, high: int, unit: str = "") -> int:
+    raw = request.args.get(name, str(default))
     try:
-        ms = int(raw)
+        value = int(raw)
     except ValueError:
-        raise BadParameter(f"ms must be a whole number of milliseconds, got {raw!r}") from None
-    if not 0 <= ms <= settings.max_work_ms:
-        raise BadParameter(f"ms must be between 0 and {settings.max_work_ms}, got {ms}")
-    return ms
+        raise BadParameter(f"{name} must be a whole number{unit}, got {raw!r}") from None
+    if not low <= value <= high:
+        raise BadParameter(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _ms_param(settings: Settings) -> int:
+    return _int_param("ms", default=10, low=0, high=settings.max_work_ms, unit=" of milliseconds")
 
 
 def _concurrency_model() -> str:
@@ -122,6 +127,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         if found is None:
             return jsonify(error="Not Found", detail="no quote contains that text"), 404
         return jsonify(found)
+
+    @app.get("/report")
+    def report():
+        # ?catalogue=N runs the report over N renamed copies of the quotes (a bigger catalogue);
+        # ?fast=1 uses the version notebook 07 writes after profiling the slow one.
+        copies = _int_param("catalogue", default=1, low=1, high=50)
+        build = authors_report_fast if request.args.get("fast") == "1" else authors_report
+        return jsonify(build(quotes.catalogue(settings.quotes_db, copies)))
 
     @app.get("/info")
     def info():

@@ -45,3 +45,14 @@ def random_quote(path: Path, contains: str | None = None) -> dict[str, object] |
         return None
     quote_id, text, author = random.choice(rows)
     return {"id": quote_id, "text": text, "author": author}
+
+
+def catalogue(path: Path, copies: int = 1) -> list[tuple[str, str]]:
+    """Every (text, author) in the database; with copies > 1, that many copies with renamed authors
+    ("Ada Lovelace #2"), standing for a catalogue `copies` times bigger."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT text, author FROM quotes ORDER BY id").fetchall()
+    finally:
+        db.close()
+    return rows + [(text, f"{who} #{n}") for n in range(2, copies + 1) for text, who in rows]

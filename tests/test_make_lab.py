@@ -1,4 +1,4 @@
-"""`make lab` reaches a running JupyterLab on 127.0.0.1 (then we stop it by its pid)."""
+"""`make lab` reaches a running JupyterLab on 127.0.0.1, with the RISE slideshow (then we stop it by its pid)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ def test_make_lab_serves_jupyterlab() -> None:
         assert "JupyterLab" in page.text
         tree = requests.get(f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=5).json()
         assert any(item["name"].startswith("00") for item in tree["content"]), "lab should open on notebooks/"
+        slides = requests.get(f"http://127.0.0.1:{port}/rise/00_setup_check.ipynb?token={token}", timeout=10)
+        assert slides.status_code == 200, "the RISE slideshow (jupyterlab-rise) should serve the notebooks"
     finally:
         group = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)] \
             if proc.poll() is None else []

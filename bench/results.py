@@ -1,0 +1,58 @@
+"""Each stage's best configuration, measured on one standard workload and saved with the machine it
+ran on, so that notebook 07 can compare them side by side.
+
+    bench.results.record("02 gunicorn", "gunicorn gthread 2×8", server)   # in a notebook's last cell
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from bench import env, mode
+from bench.load import LoadResult, run_load
+from bench.paths import state_dir
+
+if TYPE_CHECKING:
+    from bench.servers import Server
+
+# The standard workload: a cacheable read with a 20 ms "backend" behind it, a little CPU, a little I/O.
+STANDARD_PATHS = ["/quote", "/cpu?ms=2", "/io?ms=20"]
+STANDARD_ENV = {"APP_QUOTE_COST_MS": "20"}
+STANDARD_USERS = 24
+
+
+def machine_id() -> str:
+    """What identifies the machine a result came from: host name, cores, memory, Python."""
+    facts = env.machine()
+    return f"{platform.node()} · {facts['logical cores']} cores · {facts['memory GiB']} GiB · {facts['os']}"
+
+
+def _store():
+    return state_dir() / "stage-results.jsonl"
+
+
+def record(stage: str, config: str, target: Server | str) -> LoadResult:
+    """Run the standard workload against `target` (started with STANDARD_ENV) and save the result."""
+    result = run_load(target, STANDARD_PATHS, users=STANDARD_USERS, label=f"{stage}: {config}")
+    row = {"stage": stage, "config": config, "rps": result.rps, "p95 ms": result.p95, "mean ms": result.mean,
+           "failures": result.failures, "generator-bound": result.generator_bound, "mode": mode.current().name,
+           "machine": machine_id(), "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+    with _store().open("a") as out:
+        out.write(json.dumps(row) + "\n")
+    return result
+
+
+def saved(this_machine: bool = True) -> pd.DataFrame:
+    """The latest saved result of each stage (from this machine and mode only, by default)."""
+    path = _store()
+    rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    frame = pd.DataFrame(rows, columns=["stage", "config", "rps", "p95 ms", "mean ms", "failures", "generator-bound",
+                                        "mode", "machine", "when"])
+    if this_machine:
+        frame = frame[(frame["machine"] == machine_id()) & (frame["mode"] == mode.current().name)]
+    return frame.sort_values("when").groupby("stage", as_index=False).last().sort_values("stage", ignore_index=True)
