@@ -42,7 +42,7 @@ def record(stage: str, config: str, target: Server | str) -> LoadResult:
     result = run_load(target, STANDARD_PATHS, users=STANDARD_USERS, label=f"{stage}: {config}")
     row = {"stage": stage, "config": config, "rps": result.rps, "p95 ms": result.p95, "mean ms": result.mean,
            "failures": result.failures, "generator-bound": result.generator_bound, "mode": mode.current().name,
-           "machine": machine_id(), "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+           "machine": machine_id(), "when": time.strftime("%Y-%m-%d %H:%M:%S"), "t": time.time()}
     with _store().open("a") as out:
         out.write(json.dumps(row) + "\n")
     return result
@@ -53,7 +53,8 @@ def saved(this_machine: bool = True) -> pd.DataFrame:
     path = _store()
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     frame = pd.DataFrame(rows, columns=["stage", "config", "rps", "p95 ms", "mean ms", "failures", "generator-bound",
-                                        "mode", "machine", "when"])
+                                        "mode", "machine", "when", "t"])
     if this_machine:
         frame = frame[(frame["machine"] == machine_id()) & (frame["mode"] == mode.current().name)]
-    return frame.sort_values("when").groupby("stage", as_index=False).last().sort_values("stage", ignore_index=True)
+    # The file is append-only, so its order is time order: the last row of each stage is its latest.
+    return frame.groupby("stage").tail(1).sort_values("stage", ignore_index=True)

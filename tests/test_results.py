@@ -1,0 +1,30 @@
+"""bench.results keeps the latest result of each stage from this machine and mode."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import mode, results
+
+
+def test_saved_keeps_each_stages_latest_row_from_this_machine(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENCH_STATE_DIR", str(tmp_path))
+    here, now = results.machine_id(), mode.current().name
+    rows = [
+        {"stage": "02 gunicorn", "rps": 100.0, "machine": here, "mode": now, "t": 1.0},
+        {"stage": "01 WSGI", "rps": 50.0, "machine": here, "mode": now, "t": 2.0},
+        {"stage": "02 gunicorn", "rps": 120.0, "machine": here, "mode": now, "t": 3.0},
+        {"stage": "02 gunicorn", "rps": 999.0, "machine": "another laptop", "mode": now, "t": 4.0},
+        {"stage": "01 WSGI", "rps": 77.0, "machine": here, "mode": "other mode", "t": 5.0},
+    ]
+    (tmp_path / "stage-results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    saved = results.saved()
+    assert saved[["stage", "rps"]].values.tolist() == [["01 WSGI", 50.0], ["02 gunicorn", 120.0]]
+    assert len(results.saved(this_machine=False)) == 2
+
+
+def test_nothing_saved_yet_is_an_empty_table(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENCH_STATE_DIR", str(tmp_path))
+    assert results.saved().empty
