@@ -3,6 +3,8 @@ worker serves the same quote, and no quote is older than 30 s."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,13 +43,16 @@ def check(directory: Path) -> Iterator[Check]:
         env = {**settings, "APP_QUOTE_COST_MS": str(BACKEND_MS), "APP_REDIS_URL": redis_server.redis_url}
         try:
             with Gunicorn(workers=WORKERS, env=env) as server:
-                result = run_load(server, "/quote", users=16, label="lab 07", progress=False)
+                started = time.monotonic()
                 seen = {requests.get(server.url + "/quote", timeout=5).json()["id"] for _ in range(40)}
+                # a shared cache may expire (once per window) while we ask: allow one new quote per window crossed
+                allowed = 1 + math.ceil((time.monotonic() - started) / max(stale, 1))
+                result = run_load(server, "/quote", users=16, duration=3, label="lab 07", progress=False)
         except Exception as error:  # a bad setting stops the app from starting: show why
             yield Check("the app starts with these settings", False, str(error).splitlines()[0][:300])
             return
     yield Check(f"/quote serves at least 4× the uncached ceiling ({4 * UNCACHED_CEILING:.0f} requests/s)",
                 result.rps >= 4 * UNCACHED_CEILING and result.failures == 0,
                 f"{result.rps:.0f} requests/s, {result.failures} failed")
-    yield Check("every worker serves the same quote (one shared cache)", len(seen) == 1,
+    yield Check("every worker serves the same quote (one shared cache)", len(seen) <= allowed,
                 f"{len(seen)} different quotes in 40 requests")
