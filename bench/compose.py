@@ -11,9 +11,9 @@ from collections import Counter
 
 import portpicker
 import requests
-from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from bench import env
+from bench.containers import wait_http_ok
 from bench.docker_engine import OWNER, client, labels
 from bench.errors import BenchError, MissingToolError
 from bench.images import base_image
@@ -59,7 +59,7 @@ class ComposeStack:
         argv = [*compose_command(), "-p", self.project, "-f", str(COMPOSE_FILE), *args]
         done = subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=timeout)
         if done.returncode:
-            raise BenchError(f"`{' '.join(argv[-len(args) - 4:])}` failed:\n{done.stderr[-2000:]}")
+            raise BenchError(f"`{' '.join(argv)}` failed:\n{done.stderr[-2000:]}")
         return done.stdout
 
     def up(self) -> ComposeStack:
@@ -68,12 +68,7 @@ class ComposeStack:
         return self
 
     def wait_ready(self, timeout: float = 90) -> None:
-        @retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.3), reraise=True,
-               retry=retry_if_exception_type(requests.RequestException))
-        def poll() -> None:
-            requests.get(f"{self.base_url}/readyz", timeout=2).raise_for_status()
-
-        poll()
+        wait_http_ok(f"{self.base_url}/readyz", timeout)
 
     def containers(self, service: str | None = None) -> list:
         filters = {"label": [f"com.docker.compose.project={self.project}"]}

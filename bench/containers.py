@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import portpicker
@@ -15,6 +16,19 @@ from bench.docker_engine import client, labels
 from bench.errors import ServerStartError
 
 APP_PORT = 8000  # where gunicorn listens inside the image (docker/Dockerfile)
+
+
+def wait_http_ok(url: str, timeout: float, before: Callable[[], None] | None = None) -> None:
+    """Poll `url` until it answers 2xx; `before` runs first on each try and may raise to give up."""
+
+    @retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.2), reraise=True,
+           retry=retry_if_exception_type(requests.RequestException))
+    def poll() -> None:
+        if before is not None:
+            before()
+        requests.get(url, timeout=2).raise_for_status()
+
+    poll()
 
 
 @dataclass
@@ -51,15 +65,12 @@ class AppContainer:
             raise
 
     def wait_ready(self, timeout: float = 60) -> None:
-        @retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.2), reraise=True,
-               retry=retry_if_exception_type((requests.RequestException, ServerStartError)))
-        def poll() -> None:
+        def still_running() -> None:
             self.container.reload()
             if self.container.status == "exited":
-                raise RuntimeError(f"container exited:\n{self.logs()[-2000:]}")
-            requests.get(f"{self.base_url}/readyz", timeout=2).raise_for_status()
+                raise ServerStartError(f"container {self.container.name} exited:\n{self.logs()[-2000:]}")
 
-        poll()
+        wait_http_ok(f"{self.base_url}/readyz", timeout, before=still_running)
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"

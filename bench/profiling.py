@@ -42,7 +42,7 @@ def profile_request(path: str, repeat: int = 3, app: Flask | None = None) -> pd.
     return pd.DataFrame(rows).sort_values("own ms", ascending=False, ignore_index=True)
 
 
-def time_request(path: str, repeat: int = 3, app: Flask | None = None) -> float:
+def time_in_process(path: str, repeat: int = 3, app: Flask | None = None) -> float:
     """Mean milliseconds to answer GET `path` in this process (after one warm-up request)."""
     client = (app or _app()).test_client()
     client.get(path)

@@ -96,3 +96,20 @@ def test_needs_can_pretend_a_tool_is_missing(monkeypatch: pytest.MonkeyPatch) ->
                     reason="only CI (root on Debian) must have an engine: make test starts one there")
 def test_ci_has_a_docker_engine_so_stage_05_really_runs() -> None:
     assert needs.have("docker") and needs.have("compose"), needs.missing("compose")
+
+
+def test_wait_http_ok_gives_up_when_told_and_times_out() -> None:
+    import requests
+
+    from bench import ports
+    from bench.containers import wait_http_ok
+    from bench.errors import ServerStartError
+
+    def exited() -> None:
+        raise ServerStartError("container exited")
+
+    url = f"http://127.0.0.1:{ports.free_port()}/readyz"
+    with pytest.raises(ServerStartError):
+        wait_http_ok(url, timeout=5, before=exited)
+    with pytest.raises(requests.ConnectionError):
+        wait_http_ok(url, timeout=0.5)
