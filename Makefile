@@ -27,29 +27,24 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/setup.sh
 check-tools: $(STAMP)
 	@$(BIN)/python -m bench --install $(SYSTEM_TOOLS)
 
-lab: check-tools
-	@scripts/docker-engine.sh start
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS)
+# lab, test and record run with a Docker engine answering: `bench.dockerd run` starts dockerd when
+# none answers (as root on Linux) and stops it again afterwards, only if it started it.
+DOCKERD := $(BIN)/python -m bench.dockerd run --
 
-# A Docker engine is started if none answers (and stopped again afterwards); base images and
-# wheels for stage 05 are prepared before the timed notebooks run.
+lab: check-tools
+	@$(DOCKERD) $(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS)
+
+# Base images and wheels for stage 05 are prepared before the timed notebooks run.
 test: check-tools
-	@scripts/docker-engine.sh start
-	@status=0; \
-	  { ! $(BIN)/python -c 'import sys, bench.docker_engine as d; sys.exit(not d.available())' \
-	    || $(BIN)/python -m bench.images; } \
-	  && COURSE_MODE=quick $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
-	  scripts/docker-engine.sh stop; exit $$status
+	@$(DOCKERD) bash -c '$(BIN)/python -m bench.images && COURSE_MODE=quick $(BIN)/python -m pytest $(PYTEST_ARGS)'
 
 check: check-tools
 	@test -n "$(LAB)" || { echo "which lab? e.g. make check LAB=02 (see labs/README.md)"; exit 2; }
 	COURSE_MODE=quick $(BIN)/python -m bench.labs $(LAB)
 
 record: check-tools
-	@scripts/docker-engine.sh start
-	@status=0; COURSE_MODE=quick COURSE_RECORD=1 BENCH_PROGRESS=1 $(BIN)/jupyter nbconvert --to notebook --execute \
-	  --inplace --ExecutePreprocessor.timeout=900 notebooks/$(or $(NB),[0-9]*).ipynb || status=$$?; \
-	  scripts/docker-engine.sh stop; exit $$status
+	@COURSE_MODE=quick COURSE_RECORD=1 BENCH_PROGRESS=1 $(DOCKERD) $(BIN)/jupyter nbconvert --to notebook --execute \
+	  --inplace --ExecutePreprocessor.timeout=900 notebooks/$(or $(NB),[0-9]*).ipynb
 
 cleanup:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -c "import bench; print('\n'.join(bench.cleanup(everyone=True)) or 'nothing running')"; fi

@@ -19,3 +19,7 @@ class ServerStartError(BenchError):
 
 class LoadError(BenchError):
     """The load generator could not run or produced no results."""
+
+
+class UnsafeStateDir(BenchError):
+    """The bench's state directory is not a private directory of this user."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from bench import env
+from bench import docker_engine, env
 from bench.docker_engine import client, labels
 from bench.errors import BenchError, MissingToolError
 from bench.paths import REPO, state_dir
@@ -288,7 +288,10 @@ def hadolint(dockerfile: Path) -> list[dict[str, object]]:
 
 
 def prepare() -> None:
-    """Make every base image and the wheelhouse ready, so the notebook's timings exclude them."""
+    """Make every base image and the wheelhouse ready, so the notebook's timings exclude them
+    (nothing to do where no Docker engine answers: stage 05 then skips its container cells)."""
+    if not docker_engine.available():
+        return
     for name in OFFLINE_BASES:
         base = base_image(name)
         print(f"{name:18} -> {base}")

@@ -100,6 +100,17 @@ def _target_url(target: Server | str) -> str:
     return url.rstrip("/")
 
 
+def _checked_paths(path: str | list[str]) -> list[str]:
+    """Paths on the target, never URLs: locust requests an absolute URL as given, past the loopback check."""
+    paths = [path] if isinstance(path, str) else list(path)
+    for p in paths:
+        parts = urlsplit(p)
+        if not p.startswith("/") or p.startswith("//") or parts.scheme or parts.netloc or "\\" in p:
+            raise BenchError(f"give a path on the server, such as '/io?ms=50', not {p!r}: "
+                             "load goes only to the server the bench started, on 127.0.0.1")
+    return paths
+
+
 def _number(value: object) -> float:
     try:
         return float(value)  # type: ignore[arg-type]
@@ -227,7 +238,7 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     is in `result.events`, on the same clock as `result.timeseries["t"]`.
     """
     url = _target_url(target)
-    paths = [path] if isinstance(path, str) else list(path)
+    paths = _checked_paths(path)
     duration = float(duration if duration is not None else mode.current().duration)
     if user_class not in USER_CLASSES:
         raise BenchError(f"user_class must be one of {sorted(USER_CLASSES)}, got {user_class!r}")
@@ -240,11 +251,13 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     out = state_dir() / "load" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
     out.mkdir(parents=True)
     log_path = out / "locust.log"
+    marker = registry.new_marker()
     with log_path.open("wb") as log:
         proc = subprocess.Popen(_locust_argv(url, users, duration, processes, user_class, out / "run"),
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env={**os.environ, "BENCH_PATHS": "\n".join(paths)})
-    entry = registry.add(psutil.Process(proc.pid), "locust", None)
+                                start_new_session=True,
+                                env={**os.environ, "BENCH_PATHS": "\n".join(paths), registry.MARKER_VAR: marker})
+    entry = registry.add(psutil.Process(proc.pid), "locust", None, marker, log_path)
     watch = _CpuWatch(proc.pid)
     pending, fired = sorted(events, key=lambda e: e[0]), {}
     started: float | None = None

@@ -11,6 +11,9 @@ import os
 from locust import FastHttpUser, HttpUser, constant, task
 
 PATHS = [p for p in os.environ.get("BENCH_PATHS", "/").splitlines() if p.strip()]
+# Paths on --host only: an absolute URL here would send the load wherever it points.
+if any(not p.startswith("/") or p.startswith("//") for p in PATHS):
+    raise SystemExit(f"BENCH_PATHS must hold paths such as /io?ms=50, not URLs: {PATHS}")
 
 
 def _next_path(user) -> str:

@@ -1,8 +1,12 @@
 """A record on disk of every process the bench starts, so nothing outlives the notebook.
 
-Each running server has a JSON file naming its pid and the process (kernel) that owns it.
-`reap_orphans()` (run when the bench is imported) stops servers whose owner has died — e.g. a
-kernel that was restarted or killed. `history.jsonl` keeps every start, for the leftover test.
+Each running server has a JSON file naming its pid, its start time, a random marker put in its
+environment, and the process (kernel) that owns it. `reap_orphans()` stops servers whose owner
+has died — e.g. a kernel that was restarted or killed. `history.jsonl` keeps every start, for the
+leftover test.
+
+A pid read back from disk may belong to someone else by now, so a process is signalled only when
+it is provably the one the bench started (see `members`).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import time
 from dataclasses import asdict, dataclass
@@ -18,6 +23,9 @@ from pathlib import Path
 import psutil
 
 from bench.paths import state_dir
+
+# Every process the bench starts carries this variable (and its children inherit it).
+MARKER_VAR = "FLASK_IN_PRODUCTION_RUN"
 
 
 @dataclass(frozen=True)
@@ -29,11 +37,18 @@ class Entry:
     owner_pid: int
     owner_create_time: float
     started_at: float
+    marker: str
+    log: str  # the file its stdout and stderr go to, in the private state directory
+
+
+def new_marker() -> str:
+    """A value for MARKER_VAR that no other process carries."""
+    return secrets.token_hex(16)
 
 
 def _running_dir() -> Path:
     path = state_dir() / "running"
-    path.mkdir(exist_ok=True)
+    path.mkdir(mode=0o700, exist_ok=True)
     return path
 
 
@@ -46,26 +61,58 @@ def _same_process(pid: int, create_time: float) -> psutil.Process | None:
         return None
 
 
-def members(entry: Entry) -> list[psutil.Process]:
-    """Live processes of the entry's process group started no earlier than its leader.
+def carries(proc: psutil.Process, marker: str) -> bool:
+    """True when `proc`'s environment holds the bench's marker (False when it cannot be read)."""
+    try:
+        return bool(marker) and proc.environ().get(MARKER_VAR) == marker
+    except (psutil.Error, OSError):
+        return False
 
-    Workers can outlive a leader killed with SIGKILL; they keep the group id, so they are found too.
+
+def _holds(proc: psutil.Process, log: str) -> bool:
+    """True when `proc` has the entry's log file open (nginx and redis overwrite their environment
+    to set their process titles; the log, in a directory only we can write, identifies them too)."""
+    try:
+        return any(f.path == log for f in proc.open_files())
+    except (psutil.Error, OSError):
+        return False
+
+
+def members(entry: Entry) -> list[psutil.Process]:
+    """Live processes of the server's process group that are provably the bench's.
+
+    - If a process holds the leader's pid but started at another time, the pid was reused: the
+      kernel hands out a pid only once no process group of that number is left, so none of ours
+      remains and nothing is returned.
+    - If our leader is alive, every process in its group is ours (only its session can join it).
+    - If the leader is gone (killed with SIGKILL, its workers orphaned), a process counts only when
+      its environment carries the entry's marker or it holds the entry's log file open.
     """
+    leader_alive = False
+    with contextlib.suppress(psutil.NoSuchProcess):
+        holder = psutil.Process(entry.pid)
+        if abs(holder.create_time() - entry.create_time) >= 0.01:
+            return []
+        leader_alive = holder.status() != psutil.STATUS_ZOMBIE
     found = []
-    for proc in psutil.process_iter(["pid", "create_time", "status"]):
+    for proc in psutil.process_iter(["pid", "status"]):
         if proc.info["status"] == psutil.STATUS_ZOMBIE:
             continue
         try:
-            if os.getpgid(proc.pid) == entry.pid and proc.info["create_time"] >= entry.create_time - 0.01:
-                found.append(proc)
+            in_group = os.getpgid(proc.pid) == entry.pid
         except (ProcessLookupError, psutil.NoSuchProcess):
             continue
+        if in_group and (leader_alive or carries(proc, entry.marker) or _holds(proc, entry.log)):
+            found.append(proc)
     return found
 
 
-def add(proc: psutil.Process, kind: str, port: int | None) -> Entry:
+def add(proc: psutil.Process, kind: str, port: int | None, marker: str, log: Path) -> Entry:
+    """Record a process the bench just started with `MARKER_VAR=marker` in its environment and its
+    output going to `log`."""
     me = psutil.Process()
-    entry = Entry(proc.pid, proc.create_time(), kind, port, me.pid, me.create_time(), time.time())
+    entry = Entry(proc.pid, proc.create_time(), kind, port, me.pid, me.create_time(), time.time(), marker,
+                  str(log.resolve()))
     (_running_dir() / f"{proc.pid}.json").write_text(json.dumps(asdict(entry)))
     with (state_dir() / "history.jsonl").open("a") as f:
         f.write(json.dumps(asdict(entry)) + "\n")
@@ -76,13 +123,21 @@ def remove(pid: int) -> None:
     (_running_dir() / f"{pid}.json").unlink(missing_ok=True)
 
 
+def _load(text: str) -> Entry | None:
+    try:
+        return Entry(**json.loads(text))
+    except (ValueError, TypeError):
+        return None  # unreadable, or written by an older bench without a marker: never trusted
+
+
 def entries() -> list[Entry]:
     out = []
     for path in sorted(_running_dir().glob("*.json")):
-        try:
-            out.append(Entry(**json.loads(path.read_text())))
-        except (OSError, ValueError, TypeError):
+        entry = _load(path.read_text(errors="replace"))
+        if entry is None:
             path.unlink(missing_ok=True)
+        else:
+            out.append(entry)
     return out
 
 
@@ -90,12 +145,18 @@ def history(since: float = 0.0) -> list[Entry]:
     path = state_dir() / "history.jsonl"
     if not path.exists():
         return []
-    rows = [Entry(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
-    return [e for e in rows if e.started_at >= since]
+    rows = [_load(line) for line in path.read_text().splitlines() if line.strip()]
+    return [e for e in rows if e is not None and e.started_at >= since]
 
 
-def kill_group(entry: Entry, first: signal.Signals = signal.SIGTERM, timeout: float = 5.0) -> None:
-    """Send `first` to the leader, wait, then SIGKILL whatever of its group is left; forget it."""
+def kill_group(entry: Entry, first: signal.Signals = signal.SIGTERM, timeout: float = 5.0,
+               known: list[psutil.Process] | None = None) -> None:
+    """Send `first` to the leader, wait, then SIGKILL whatever of its group is left; forget it.
+
+    `known`: members found earlier, while the leader was alive (psutil checks each is still the
+    same process before signalling it).
+    """
+    known = [*(known or []), *members(entry)]  # while the leader lives, its whole group
     leader = _same_process(entry.pid, entry.create_time)
     if leader is not None:
         try:
@@ -103,11 +164,11 @@ def kill_group(entry: Entry, first: signal.Signals = signal.SIGTERM, timeout: fl
             leader.wait(timeout)
         except (psutil.NoSuchProcess, psutil.TimeoutExpired):
             pass  # gone already, or stuck: SIGKILL below
-    rest = members(entry)
+    rest = {p.pid: p for p in [*known, *members(entry)] if p.is_running()}.values()
     for proc in rest:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
-    psutil.wait_procs(rest, timeout=timeout)
+    psutil.wait_procs(list(rest), timeout=timeout)
     remove(entry.pid)
 
 

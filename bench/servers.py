@@ -84,12 +84,13 @@ class Server:
         logs = state_dir() / "logs"
         logs.mkdir(exist_ok=True)
         self.log_path = logs / f"{self.kind}-{self.port}.log"
+        marker = registry.new_marker()
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, cwd=REPO, env={**os.environ, **self.env},
+                start_new_session=True, cwd=REPO, env={**os.environ, **self.env, registry.MARKER_VAR: marker},
             )
-        self.entry = registry.add(psutil.Process(self.proc.pid), self.kind, self.port)
+        self.entry = registry.add(psutil.Process(self.proc.pid), self.kind, self.port, marker, self.log_path)
         _LIVE[id(self)] = self
         try:
             self._wait_ready()
@@ -138,12 +139,13 @@ class Server:
         """Ask politely (the server's own stop signal), then SIGKILL the whole process group."""
         if self.proc is None:
             return
+        group = registry.members(self.entry) if self.entry is not None else []  # while the master lives
         if self.proc.poll() is None:
             self.proc.send_signal(self.stop_signal)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout)  # if it will not stop, SIGKILL below
         if self.entry is not None:
-            registry.kill_group(self.entry, first=signal.SIGKILL)
+            registry.kill_group(self.entry, first=signal.SIGKILL, known=group)
         self.proc.wait()
         if self.port is not None:
             ports.wait_free(self.port)
