@@ -100,7 +100,7 @@ def run(argv: list[str]) -> int:
     """
     started = start()
     child = subprocess.Popen(argv)
-    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())
     try:
         while True:
             try:
@@ -108,6 +108,7 @@ def run(argv: list[str]) -> int:
             except KeyboardInterrupt:
                 continue  # the terminal sent SIGINT to the command as well: wait for it to finish
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if started:
             print(f"==> {stop()}")
 

@@ -375,8 +375,8 @@ def measure(target: Server | str, path: str | list[str] = "/", repeats: int | No
 
 
 def generator_ceiling(users: int = 32, duration: float | None = None, processes: int = 1,
-                      user_class: str = "fast") -> LoadResult:
+                      user_class: str = "fast", progress: bool | None = None) -> LoadResult:
     """Load against nginx answering from memory: the most this generator can measure here."""
     with Nginx("ceiling.conf") as nginx:
-        return run_load(nginx, "/", users=users, duration=duration, processes=processes,
+        return run_load(nginx, "/", users=users, duration=duration, processes=processes, progress=progress,
                         user_class=user_class, label=f"generator ceiling ({user_class}, {processes} proc)")

@@ -167,3 +167,13 @@ def test_dockerd_stop_stops_its_own_process() -> None:
 def test_run_load_refuses_anything_but_a_path(path: str | list[str]) -> None:
     with pytest.raises(BenchError, match="give a path on the server"):
         run_load("http://127.0.0.1:9", path, duration=1)
+
+
+def test_dockerd_run_stops_only_an_engine_it_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    stopped: list[bool] = []
+    monkeypatch.setattr(dockerd, "stop", lambda: stopped.append(True) or "stopped")
+    monkeypatch.setattr(dockerd, "start", lambda: False)  # an engine answered already
+    assert dockerd.main(["run", "--", "sh", "-c", "exit 3"]) == 3 and not stopped
+    monkeypatch.setattr(dockerd, "start", lambda: True)  # this call started it
+    assert dockerd.main(["run", "--", "true"]) == 0 and stopped == [True]
+    assert dockerd.main(["start"]) == 2  # usage

@@ -1,0 +1,120 @@
+"""One way to state a claim: in words, with the numbers that support it, asserted, honestly.
+
+    claim("gevent overlaps waiting far better than one thread", gevent_rps >= 5 * sync_rps,
+          evidence={"gevent req/s": gevent_rps, "sync req/s": sync_rps}, runs=[gevent_run, sync_run])
+
+- prints `✓ claim — numbers` when the measurement supports it;
+- raises `ClaimFailed` with the numbers when it does not;
+- refuses evidence from a run where the load generator was the bottleneck (`refused`), and says
+  "not measurable on this machine" with the reason when the machine lacks what the claim needs
+  (`needs_cores`), instead of failing. Both are recorded: the test suite fails if any claim was
+  refused or not measurable on a machine with a spare core (the CI machine).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench import machine
+from bench.paths import state_dir
+
+HELD, FAILED, REFUSED, UNMEASURABLE = "held", "failed", "refused", "not measurable"
+
+
+class ClaimFailed(AssertionError):
+    """The measurement contradicts the claim."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    statement: str
+    status: str
+    evidence: str
+    reason: str
+    at: float
+
+    def __str__(self) -> str:
+        mark = {HELD: "✓", FAILED: "✗", REFUSED: "–", UNMEASURABLE: "–"}[self.status]
+        text = f"{mark} {self.statement}" + (f" — {self.evidence}" if self.evidence else "")
+        if self.status in (REFUSED, UNMEASURABLE):
+            text += f"\n  not measurable on this machine: {self.reason}"
+        return text
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "n/a"
+        magnitude = abs(value)
+        digits = 0 if magnitude >= 100 else 1 if magnitude >= 10 else 2 if magnitude >= 0.1 else 3
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _evidence(evidence: Mapping[str, object] | str) -> str:
+    if isinstance(evidence, str):
+        return evidence
+    return ", ".join(f"{name} {_fmt(value)}" for name, value in evidence.items())
+
+
+def _generator_bound(runs: Iterable[Any]) -> list[str]:
+    """Labels of the runs (LoadResult, Measurement, or rows with 'generator-bound') locust limited."""
+    bound = []
+    for run in runs:
+        flag = run.get("generator-bound") if isinstance(run, Mapping) else getattr(run, "generator_bound", False)
+        if bool(flag):
+            label = (run.get("label") or run.get("stage")) if isinstance(run, Mapping) else getattr(run, "label", "")
+            bound.append(str(label))
+    return bound
+
+
+def _rows(runs: Any) -> list[Any]:
+    """Accept a DataFrame (its rows) or any iterable of runs."""
+    if hasattr(runs, "to_dict") and hasattr(runs, "columns"):
+        return list(runs.to_dict("records"))
+    return list(runs)
+
+
+def _log(outcome: Outcome) -> None:
+    with (state_dir() / "claims.jsonl").open("a") as f:
+        f.write(json.dumps(asdict(outcome)) + "\n")
+
+
+def claim(statement: str, holds: bool, evidence: Mapping[str, object] | str = "", runs: Any = (),
+          needs_cores: float = 1, why_cores: str = "") -> Outcome:
+    """State a claim from a fresh measurement: print it with its evidence, or raise ClaimFailed.
+
+    `runs`: the load runs the evidence comes from (a generator-bound one makes the claim "refused").
+    `needs_cores`: usable cores the experiment needs to mean anything (`why_cores` says why).
+    """
+    text, now = _evidence(evidence), time.time()
+    usable = machine.usable_cores()
+    bound = _generator_bound(_rows(runs))
+    if usable < needs_cores:
+        reason = (f"it needs {needs_cores:g} usable cores and this process may use {usable:g}"
+                  + (f" ({why_cores})" if why_cores else ""))
+        outcome = Outcome(statement, UNMEASURABLE, text, reason, now)
+    elif bound:
+        reason = (f"the load generator, not the server, was the bottleneck in: {', '.join(bound)}. "
+                  "Close other programs and run again, or use a machine with a spare core.")
+        outcome = Outcome(statement, REFUSED, text, reason, now)
+    else:
+        outcome = Outcome(statement, HELD if holds else FAILED, text, "", now)
+    _log(outcome)
+    if outcome.status == FAILED:
+        raise ClaimFailed(str(outcome))
+    print(outcome)
+    return outcome
+
+
+def recorded(since: float = 0.0) -> list[Outcome]:
+    """Every claim stated since `since` (unix time), from any kernel on this machine."""
+    path = state_dir() / "claims.jsonl"
+    if not path.exists():
+        return []
+    rows = [Outcome(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+    return [o for o in rows if o.at >= since]

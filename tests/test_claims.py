@@ -1,0 +1,117 @@
+"""The claim helper and the machine's measured facts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import claims, machine
+from bench.claims import ClaimFailed, claim
+
+BOUND = {"label": "too fast for locust", "generator-bound": True}
+FINE = {"label": "a fair run", "generator-bound": False}
+
+
+@pytest.fixture(autouse=True)
+def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Claims stated here must not reach the suite's record of the notebooks' claims."""
+    monkeypatch.setenv("BENCH_STATE_DIR", str(tmp_path))
+    monkeypatch.setattr(machine, "usable_cores", lambda: 2.0)
+
+
+def test_a_claim_that_holds_is_printed_with_its_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = claim("more is more", 3.0 > 2.0, evidence={"a": 3.0, "b": 2.0, "ratio": 0.123456}, runs=[FINE])
+    out = capsys.readouterr().out
+    assert outcome.status == claims.HELD and out.startswith("✓ more is more — a 3.00, b 2.00, ratio 0.12")
+    assert [o.status for o in claims.recorded()] == [claims.HELD]
+
+
+def test_a_false_claim_raises_with_its_numbers() -> None:
+    with pytest.raises(ClaimFailed, match=r"✗ less is more — a 1,234"):
+        claim("less is more", False, evidence={"a": 1234.0})
+    assert claims.recorded()[-1].status == claims.FAILED
+
+
+def test_evidence_from_a_generator_bound_run_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = claim("the server is fast", True, runs=[FINE, BOUND])  # would "hold", but proves nothing
+    assert outcome.status == claims.REFUSED
+    assert "not measurable on this machine" in capsys.readouterr().out and "too fast for locust" in outcome.reason
+
+
+def test_refusal_reads_dataframes_and_measurements() -> None:
+    pd = pytest.importorskip("pandas")
+    assert claim("x", True, runs=pd.DataFrame([FINE, BOUND])).status == claims.REFUSED
+
+    class Run:
+        label, generator_bound = "an object", True
+
+    assert claim("x", True, runs=[Run()]).status == claims.REFUSED
+
+
+def test_a_claim_this_machine_cannot_measure_does_not_fail(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(machine, "usable_cores", lambda: 1.0)
+    outcome = claim("two workers beat one", False, needs_cores=2, why_cores="nothing to scale to")
+    assert outcome.status == claims.UNMEASURABLE
+    out = capsys.readouterr().out
+    assert "needs 2 usable cores" in out and "may use 1" in out and "nothing to scale to" in out
+
+
+V1 = "12:cpu,cpuacct:/course/half\n11:memory:/course/half\n0::/\n"
+V2 = "0::/course/half\n"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_cgroup_v1_quota_of_this_process_or_a_parent(tmp_path: Path) -> None:
+    _write(tmp_path / "cpu,cpuacct/course/half/cpu.cfs_quota_us", "-1\n")
+    _write(tmp_path / "cpu,cpuacct/course/half/cpu.cfs_period_us", "100000\n")
+    _write(tmp_path / "cpu,cpuacct/course/cpu.cfs_quota_us", "150000\n")
+    _write(tmp_path / "cpu,cpuacct/course/cpu.cfs_period_us", "100000\n")
+    assert machine.cgroup_cpus(tmp_path, V1) == 1.5
+
+
+def test_cgroup_v2_cpu_max(tmp_path: Path) -> None:
+    _write(tmp_path / "course/half/cpu.max", "50000 100000\n")
+    _write(tmp_path / "course/cpu.max", "max 100000\n")
+    assert machine.cgroup_cpus(tmp_path, V2) == 0.5
+    assert machine.cgroup_cpus(tmp_path / "nowhere", V2) is None
+
+
+def _facts(cores: float, ceiling: float) -> machine.Facts:
+    return machine.Facts(logical_cores=8, affinity_cores=int(cores), cgroup_cpus=None, usable_cores=cores,
+                         generator_rps=ceiling, generator_cpu=95.0, python_loop_ms=60.0, measured_at=0.0, key="k")
+
+
+def test_plans_follow_the_machine() -> None:
+    assert _facts(2, 10_000).workers_up_to_cores() == [1, 2, 4]
+    assert _facts(8, 10_000).workers_up_to_cores() == [1, 8, 16]
+    assert _facts(1, 10_000).workers_up_to_cores() == [1, 2]
+    fast, slow = _facts(2, 10_000), _facts(2, 2_400)
+    assert fast.wait_ms_for(200) < slow.wait_ms_for(200)  # a slower generator: longer waits, not more requests
+    for facts in (fast, slow):
+        assert 200 / (facts.wait_ms_for(200) / 1000) <= facts.safe_rps
+    assert not _facts(1, 10_000).spare_core and fast.spare_core
+
+
+def test_facts_are_cached_per_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    measured = []
+
+    def fake_measure() -> machine.Facts:
+        facts = _facts(2, 5_000)
+        facts = machine.Facts(**{**facts.__dict__, "key": machine.cache_key()})
+        machine._cache_path().write_text(__import__("json").dumps(facts.__dict__))
+        measured.append(facts)
+        return facts
+
+    monkeypatch.setattr(machine, "measure", fake_measure)
+    first, again = machine.facts(), machine.facts()
+    assert first == again and len(measured) == 1
+    monkeypatch.setattr(machine, "affinity_cores", lambda: 1)  # taskset -c 0: another machine, as far as plans go
+    machine.facts()
+    assert len(measured) == 2
+    assert {row["fact"] for row in first.table()} >= {"usable cores", "load generator ceiling"}

@@ -1,0 +1,20 @@
+"""After the notebooks: every claim they stated was measurable here, and none was refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import claims, machine
+from conftest import SESSION_STARTED
+
+
+@pytest.mark.last
+def test_every_claim_was_measured_on_this_machine() -> None:
+    stated = claims.recorded(since=SESSION_STARTED)
+    if not stated:
+        pytest.skip("no notebook stated a claim in this run")
+    refused = [str(o) for o in stated if o.status == claims.REFUSED]
+    assert not refused, "claims drawn from generator-bound runs:\n" + "\n".join(refused)
+    if machine.usable_cores() >= 2:  # on one core, claims that need two may say so
+        unmeasured = [str(o) for o in stated if o.status == claims.UNMEASURABLE]
+        assert not unmeasured, "claims this machine could not measure:\n" + "\n".join(unmeasured)
