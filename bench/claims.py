@@ -85,16 +85,19 @@ def _log(outcome: Outcome) -> None:
 
 
 def claim(statement: str, holds: bool, evidence: Mapping[str, object] | str = "", runs: Any = (),
-          needs_cores: float = 1, why_cores: str = "") -> Outcome:
+          needs_cores: float = 1, why_cores: str = "", cannot: str = "") -> Outcome:
     """State a claim from a fresh measurement: print it with its evidence, or raise ClaimFailed.
 
     `runs`: the load runs the evidence comes from (a generator-bound one makes the claim "refused").
     `needs_cores`: usable cores the experiment needs to mean anything (`why_cores` says why).
+    `cannot`: a reason this machine cannot measure the claim, found by the notebook (empty: it can).
     """
     text, now = _evidence(evidence), time.time()
     usable = machine.usable_cores()
     bound = _generator_bound(_rows(runs))
-    if usable < needs_cores:
+    if cannot:
+        outcome = Outcome(statement, UNMEASURABLE, text, cannot, now)
+    elif usable < needs_cores:
         reason = (f"it needs {needs_cores:g} usable cores and this process may use {usable:g}"
                   + (f" ({why_cores})" if why_cores else ""))
         outcome = Outcome(statement, UNMEASURABLE, text, reason, now)

@@ -231,8 +231,11 @@ def _has_rows(path: Path) -> bool:
 
 def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10, duration: float | None = None,
              processes: int = 1, user_class: str = "fast", label: str | None = None,
-             progress: bool | None = None, events: Sequence[Event] = ()) -> LoadResult:
+             progress: bool | None = None, events: Sequence[Event] = (), rate: float | None = None) -> LoadResult:
     """Run locust headless against `target` for `duration` seconds (mode default) and parse its CSV.
+
+    `rate`: offer at most this many requests/s in total (spread over the users), whatever the server
+    could take: the way to measure a fast server without making the load generator the bottleneck.
 
     `events` are actions run during the load, e.g. `(2.0, "kill a worker", fn)`: the time each fired
     is in `result.events`, on the same clock as `result.timeseries["t"]`.
@@ -256,7 +259,8 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
         proc = subprocess.Popen(_locust_argv(url, users, duration, processes, user_class, out / "run"),
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True,
-                                env={**os.environ, "BENCH_PATHS": "\n".join(paths), registry.MARKER_VAR: marker})
+                                env={**os.environ, "BENCH_PATHS": "\n".join(paths), registry.MARKER_VAR: marker,
+                                     "BENCH_RATE": f"{rate / users:g}" if rate else ""})
     entry = registry.add(psutil.Process(proc.pid), "locust", None, marker, log_path)
     watch = _CpuWatch(proc.pid)
     pending, fired = sorted(events, key=lambda e: e[0]), {}

@@ -8,12 +8,18 @@ FastUser (geventhttpclient) is the default: it costs several times less CPU per 
 import itertools
 import os
 
-from locust import FastHttpUser, HttpUser, constant, task
+from locust import FastHttpUser, HttpUser, constant, constant_throughput, task
 
 PATHS = [p for p in os.environ.get("BENCH_PATHS", "/").splitlines() if p.strip()]
 # Paths on --host only: an absolute URL here would send the load wherever it points.
 if any(not p.startswith("/") or p.startswith("//") for p in PATHS):
     raise SystemExit(f"BENCH_PATHS must hold paths such as /io?ms=50, not URLs: {PATHS}")
+
+
+# BENCH_RATE: requests per second per user (an offered load that does not depend on the server's speed);
+# unset, each user sends its next request as soon as the last one returns (a closed loop).
+RATE = float(os.environ.get("BENCH_RATE") or 0)
+WAIT = constant_throughput(RATE) if RATE > 0 else constant(0)
 
 
 def _next_path(user) -> str:
@@ -23,7 +29,7 @@ def _next_path(user) -> str:
 
 
 class FastUser(FastHttpUser):
-    wait_time = constant(0)  # closed loop: each user sends its next request as soon as one returns
+    wait_time = WAIT
 
     @task
     def get(self) -> None:
@@ -32,7 +38,7 @@ class FastUser(FastHttpUser):
 
 
 class PlainUser(HttpUser):
-    wait_time = constant(0)
+    wait_time = WAIT
 
     @task
     def get(self) -> None:

@@ -115,3 +115,8 @@ def test_facts_are_cached_per_key(monkeypatch: pytest.MonkeyPatch) -> None:
     machine.facts()
     assert len(measured) == 2
     assert {row["fact"] for row in first.table()} >= {"usable cores", "load generator ceiling"}
+
+
+def test_a_notebook_can_say_why_the_machine_cannot_measure() -> None:
+    outcome = claim("x", False, cannot="the generator's ceiling is below the load the claim needs")
+    assert outcome.status == claims.UNMEASURABLE and "ceiling" in outcome.reason

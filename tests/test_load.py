@@ -126,3 +126,10 @@ def test_saturate_ramps_until_throughput_stops_rising() -> None:
         best, ramp = saturate(server, "/io?ms=20", [1, 2, 4], gain=1.3, repeats=2, duration=2)
     assert len(ramp) == 2  # 1 user, then 2 users gained nothing: stop
     assert len(best.runs) == 2 and {r.users for r in best.runs} == {best.runs[0].users}
+
+
+def test_rate_offers_a_fixed_load_whatever_the_server_could_take() -> None:
+    with Gunicorn(workers=2) as server:
+        result = run_load(server, "/", users=4, rate=50, duration=4)
+    assert 0.7 * 50 <= result.rps <= 1.15 * 50, result.rps
+    assert not result.generator_bound

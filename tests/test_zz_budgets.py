@@ -8,8 +8,9 @@ from bench import mode
 from conftest import NOTEBOOK_SECONDS
 
 DEFAULT_BUDGET = 90.0
-# Measured in a fresh-clone CI run (2026-11-21): 03 85 s, 04 85 s, 05 84 s; the budgets leave room for noise.
-BUDGETS = {"03_uwsgi.ipynb": 110.0, "04_nginx.ipynb": 120.0, "05_docker.ipynb": 150.0,
+# Measured in fresh-clone runs: 03 101 s (2026-11-22, its CPU-cost runs there and back), 04 85 s, 05 84 s,
+# 07 97 s; the budgets leave room for noise.
+BUDGETS = {"03_uwsgi.ipynb": 130.0, "04_nginx.ipynb": 120.0, "05_docker.ipynb": 150.0,
            "07_scaling_and_caching.ipynb": 140.0}  # 07: its scaling sweep runs there and back (drift)
 
 
