@@ -37,6 +37,9 @@ class Outcome:
     reason: str
     at: float
 
+    def _ipython_display_(self) -> None:
+        """Shown once, by `claim` itself: nothing more when a cell ends with a claim."""
+
     def __str__(self) -> str:
         mark = {HELD: "✓", FAILED: "✗", REFUSED: "–", UNMEASURABLE: "–"}[self.status]
         text = f"{mark} {self.statement}" + (f" — {self.evidence}" if self.evidence else "")

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.paths import state_dir
+from sample_app.limits import quota_in
 
 _BENCH = Path(__file__).resolve().parent
 CGROUP = Path("/sys/fs/cgroup")
@@ -45,21 +46,6 @@ def _cgroup_paths(proc_cgroup: str) -> list[tuple[str, str]]:
     return found
 
 
-def _quota(directory: Path) -> float | None:
-    """CPUs a cgroup directory allows (v2 cpu.max or v1 cfs quota), None if unlimited or unreadable."""
-    try:
-        quota, period = (directory / "cpu.max").read_text().split()
-        return None if quota == "max" else int(quota) / int(period)
-    except (OSError, ValueError):
-        pass
-    try:
-        quota_us = int((directory / "cpu.cfs_quota_us").read_text())
-        period_us = int((directory / "cpu.cfs_period_us").read_text())
-    except (OSError, ValueError):
-        return None
-    return None if quota_us <= 0 else quota_us / period_us
-
-
 def cgroup_cpus(root: Path = CGROUP, proc_cgroup: str | None = None) -> float | None:
     """The tightest CPU quota on this process's cgroup and its ancestors (v1 or v2), None if none."""
     if proc_cgroup is None:
@@ -75,7 +61,7 @@ def cgroup_cpus(root: Path = CGROUP, proc_cgroup: str | None = None) -> float | 
                 continue
             directory = mount / path.lstrip("/")
             while True:  # the cgroup itself, then each parent up to the mount point
-                limit = _quota(directory)
+                limit = quota_in(directory)
                 if limit is not None:
                     limits.append(limit)
                 if directory == mount or mount not in directory.parents:

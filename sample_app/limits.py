@@ -9,19 +9,24 @@ from pathlib import Path
 CGROUP = Path("/sys/fs/cgroup")
 
 
-def cpu_limit(root: Path = CGROUP) -> float | None:
-    """CPUs allowed by the cgroup quota (v2 `cpu.max`, or v1 `cpu.cfs_quota_us`), None if unlimited."""
+def quota_in(directory: Path) -> float | None:
+    """CPUs one cgroup directory allows (v2 `cpu.max`, or v1 `cpu.cfs_quota_us`), None if unlimited or unreadable."""
     try:
-        quota, period = (root / "cpu.max").read_text().split()
+        quota, period = (directory / "cpu.max").read_text().split()
         return None if quota == "max" else int(quota) / int(period)
     except (OSError, ValueError):
         pass
     try:
-        quota_us = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
-        period_us = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        quota_us = int((directory / "cpu.cfs_quota_us").read_text())
+        period_us = int((directory / "cpu.cfs_period_us").read_text())
     except (OSError, ValueError):
         return None
     return None if quota_us <= 0 else quota_us / period_us
+
+
+def cpu_limit(root: Path = CGROUP) -> float | None:
+    """CPUs allowed by the cgroup quota seen at the root (a container's own cgroup), None if unlimited."""
+    return quota_in(root) or quota_in(root / "cpu")
 
 
 def usable_cpus() -> float:
