@@ -143,6 +143,13 @@ def test_a_planted_state_dir_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
             paths.state_dir()
 
 
+@pytest.fixture
+def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dockerd's pid file of a real `make test` lives in the shared state directory: keep away from it."""
+    monkeypatch.setenv("BENCH_STATE_DIR", str(tmp_path / "state"))
+
+
+@pytest.mark.usefixtures("private_state")
 def test_dockerd_stop_leaves_a_foreign_pid_alone(foreign_group: psutil.Process) -> None:
     # The pid file names a process with the right pid and start time, but not our marker.
     record = {"pid": foreign_group.pid, "create_time": foreign_group.create_time(), "marker": "not-its-marker"}
@@ -152,6 +159,7 @@ def test_dockerd_stop_leaves_a_foreign_pid_alone(foreign_group: psutil.Process) 
     assert not (paths.state_dir() / "dockerd.json").exists()
 
 
+@pytest.mark.usefixtures("private_state")
 def test_dockerd_stop_stops_its_own_process() -> None:
     marker = registry.new_marker()
     proc = subprocess.Popen(["sleep", "60"], start_new_session=True, env={**os.environ, registry.MARKER_VAR: marker})
@@ -169,6 +177,7 @@ def test_run_load_refuses_anything_but_a_path(path: str | list[str]) -> None:
         run_load("http://127.0.0.1:9", path, duration=1)
 
 
+@pytest.mark.usefixtures("private_state")
 def test_dockerd_run_stops_only_an_engine_it_started(monkeypatch: pytest.MonkeyPatch) -> None:
     stopped: list[bool] = []
     monkeypatch.setattr(dockerd, "stop", lambda: stopped.append(True) or "stopped")
