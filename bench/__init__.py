@@ -16,13 +16,14 @@ started); `bench.cleanup()` stops everything this kernel started (it also runs w
 from bench import env, machine, mode, plots, registry
 from bench.claims import ClaimFailed, claim
 from bench.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
-from bench.load import LoadResult, Measurement, generator_ceiling, measure, run_load
+from bench.load import LoadResult, Measurement, generator_ceiling, measure, run_load, there_and_back
 from bench.servers import DevServer, Gunicorn, Nginx, Redis, Server, Uwsgi, Wsgiref, cleanup
 
 __all__ = [
     "BenchError", "ClaimFailed", "DevServer", "Gunicorn", "LoadError", "LoadResult", "Measurement",
     "MissingToolError", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError", "Uwsgi", "Wsgiref",
     "claim", "cleanup", "env", "generator_ceiling", "machine", "measure", "mode", "plots", "registry", "run_load",
+    "there_and_back",
 ]
 
 registry.reap_orphans()

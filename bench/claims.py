@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench import machine
 from bench.paths import state_dir
+from sample_app.limits import usable_cpus
 
 HELD, FAILED, REFUSED, UNMEASURABLE = "held", "failed", "refused", "not measurable"
 
@@ -96,7 +96,7 @@ def claim(statement: str, holds: bool, evidence: Mapping[str, object] | str = ""
     `cannot`: a reason this machine cannot measure the claim, found by the notebook (empty: it can).
     """
     text, now = _evidence(evidence), time.time()
-    usable = machine.usable_cores()
+    usable = usable_cpus()
     bound = _generator_bound(_rows(runs))
     if cannot:
         outcome = Outcome(statement, UNMEASURABLE, text, cannot, now)

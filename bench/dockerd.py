@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 import psutil
 from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
-from bench import docker_engine, registry
+from bench import docker_engine, env, registry
 from bench.paths import state_dir
 
 START_TIMEOUT = 30.0
@@ -32,25 +31,17 @@ def _pidfile() -> Path:
     return state_dir() / "dockerd.json"
 
 
-def _dockerd() -> str | None:
-    return shutil.which("dockerd") or next((p for p in ("/usr/sbin/dockerd", "/usr/bin/dockerd")
-                                             if os.access(p, os.X_OK)), None)
-
-
 def start() -> bool:
     """Make sure an engine answers; True when this call started dockerd (RuntimeError if it fails)."""
     if docker_engine.available():
         return False
-    binary = _dockerd()
+    binary = env.find("dockerd")
     if os.geteuid() != 0 or binary is None:
         print(f"note: no Docker engine answers; stage 05 will skip its container cells. "
               f"{docker_engine.HOW_TO_GET_DOCKER}", file=sys.stderr)
         return False
     log = state_dir() / "dockerd.log"
-    marker = registry.new_marker()
-    with log.open("wb") as out:
-        proc = subprocess.Popen([binary], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env={**os.environ, registry.MARKER_VAR: marker})
+    proc, marker = registry.start_marked([binary], log)  # not in the registry: it serves more than one kernel
     daemon = psutil.Process(proc.pid)
     _pidfile().write_text(json.dumps({"pid": proc.pid, "create_time": daemon.create_time(), "marker": marker}))
     waiting = Retrying(stop=stop_after_delay(START_TIMEOUT), wait=wait_fixed(0.5),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -254,14 +253,9 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     out = state_dir() / "load" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
     out.mkdir(parents=True)
     log_path = out / "locust.log"
-    marker = registry.new_marker()
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(_locust_argv(url, users, duration, processes, user_class, out / "run"),
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True,
-                                env={**os.environ, "BENCH_PATHS": "\n".join(paths), registry.MARKER_VAR: marker,
-                                     "BENCH_RATE": f"{rate / users:g}" if rate else ""})
-    entry = registry.add(psutil.Process(proc.pid), "locust", None, marker, log_path)
+    proc, entry = registry.spawn(_locust_argv(url, users, duration, processes, user_class, out / "run"), log_path,
+                                 "locust", env={"BENCH_PATHS": "\n".join(paths),
+                                                "BENCH_RATE": f"{rate / users:g}" if rate else ""})
     watch = _CpuWatch(proc.pid)
     pending, fired = sorted(events, key=lambda e: e[0]), {}
     started: float | None = None
@@ -376,6 +370,19 @@ def measure(target: Server | str, path: str | list[str] = "/", repeats: int | No
     """`run_load` repeated `repeats` times (the mode's default: 1 in quick mode, 3 in full)."""
     count = repeats if repeats is not None else mode.current().repeats
     return Measurement([run_load(target, path, **kwargs) for _ in range(count)])  # type: ignore[arg-type]
+
+
+def there_and_back(experiments: Mapping[str, Callable[[], LoadResult]]) -> dict[str, Measurement]:
+    """Run each experiment in the order given, then in reverse, and keep both runs of each.
+
+    A machine's speed drifts by ±20% from minute to minute; measured there and back, a slow drift
+    favours no experiment in the averages (`Measurement.row()`).
+    """
+    order = list(experiments)
+    runs: dict[str, list[LoadResult]] = {name: [] for name in order}
+    for name in [*order, *order[::-1]]:
+        runs[name].append(experiments[name]())
+    return {name: Measurement(results) for name, results in runs.items()}
 
 
 def generator_ceiling(users: int = 32, duration: float | None = None, processes: int = 1,

@@ -16,7 +16,9 @@ import json
 import os
 import secrets
 import signal
+import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,6 +46,24 @@ class Entry:
 def new_marker() -> str:
     """A value for MARKER_VAR that no other process carries."""
     return secrets.token_hex(16)
+
+
+def start_marked(argv: list[str], log: Path, env: Mapping[str, str] | None = None,
+                 cwd: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `argv` in a session of its own, its output going to `log`, its environment carrying a
+    fresh marker; returns the process and the marker."""
+    marker = new_marker()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=cwd, env={**os.environ, **(env or {}), MARKER_VAR: marker})
+    return proc, marker
+
+
+def spawn(argv: list[str], log: Path, kind: str, port: int | None = None, env: Mapping[str, str] | None = None,
+          cwd: Path | None = None) -> tuple[subprocess.Popen[bytes], Entry]:
+    """`start_marked`, then recorded in the registry (so it never outlives its owner)."""
+    proc, marker = start_marked(argv, log, env, cwd)
+    return proc, add(psutil.Process(proc.pid), kind, port, marker, log)
 
 
 def _running_dir() -> Path:

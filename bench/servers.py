@@ -84,13 +84,7 @@ class Server:
         logs = state_dir() / "logs"
         logs.mkdir(exist_ok=True)
         self.log_path = logs / f"{self.kind}-{self.port}.log"
-        marker = registry.new_marker()
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, cwd=REPO, env={**os.environ, **self.env, registry.MARKER_VAR: marker},
-            )
-        self.entry = registry.add(psutil.Process(self.proc.pid), self.kind, self.port, marker, self.log_path)
+        self.proc, self.entry = registry.spawn(argv, self.log_path, self.kind, self.port, self.env, cwd=REPO)
         _LIVE[id(self)] = self
         try:
             self._wait_ready()

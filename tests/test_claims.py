@@ -8,6 +8,7 @@ import pytest
 
 from bench import claims, machine
 from bench.claims import ClaimFailed, claim
+from sample_app.limits import cpu_limit
 
 BOUND = {"label": "too fast for locust", "generator-bound": True}
 FINE = {"label": "a fair run", "generator-bound": False}
@@ -17,7 +18,7 @@ FINE = {"label": "a fair run", "generator-bound": False}
 def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Claims stated here must not reach the suite's record of the notebooks' claims."""
     monkeypatch.setenv("BENCH_STATE_DIR", str(tmp_path))
-    monkeypatch.setattr(machine, "usable_cores", lambda: 2.0)
+    monkeypatch.setattr(claims, "usable_cpus", lambda: 2.0)
 
 
 def test_a_claim_that_holds_is_printed_with_its_numbers(capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,7 +52,7 @@ def test_refusal_reads_dataframes_and_measurements() -> None:
 
 def test_a_claim_this_machine_cannot_measure_does_not_fail(monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(machine, "usable_cores", lambda: 1.0)
+    monkeypatch.setattr(claims, "usable_cpus", lambda: 1.0)
     outcome = claim("two workers beat one", False, needs_cores=2, why_cores="nothing to scale to")
     assert outcome.status == claims.UNMEASURABLE
     out = capsys.readouterr().out
@@ -72,19 +73,19 @@ def test_cgroup_v1_quota_of_this_process_or_a_parent(tmp_path: Path) -> None:
     _write(tmp_path / "cpu,cpuacct/course/half/cpu.cfs_period_us", "100000\n")
     _write(tmp_path / "cpu,cpuacct/course/cpu.cfs_quota_us", "150000\n")
     _write(tmp_path / "cpu,cpuacct/course/cpu.cfs_period_us", "100000\n")
-    assert machine.cgroup_cpus(tmp_path, V1) == 1.5
+    assert cpu_limit(tmp_path, V1) == 1.5
 
 
 def test_cgroup_v2_cpu_max(tmp_path: Path) -> None:
     _write(tmp_path / "course/half/cpu.max", "50000 100000\n")
     _write(tmp_path / "course/cpu.max", "max 100000\n")
-    assert machine.cgroup_cpus(tmp_path, V2) == 0.5
-    assert machine.cgroup_cpus(tmp_path / "nowhere", V2) is None
+    assert cpu_limit(tmp_path, V2) == 0.5
+    assert cpu_limit(tmp_path / "nowhere", V2) is None
 
 
-def _facts(cores: float, ceiling: float) -> machine.Facts:
+def _facts(cores: float, ceiling: float, app: float = 100_000) -> machine.Facts:
     return machine.Facts(logical_cores=8, affinity_cores=int(cores), cgroup_cpus=None, usable_cores=cores,
-                         generator_rps=ceiling, generator_cpu=95.0, python_loop_ms=60.0, measured_at=0.0, key="k")
+                         generator_rps=ceiling, app_rps=app, python_loop_ms=60.0, measured_at=0.0, key="k")
 
 
 def test_plans_follow_the_machine() -> None:
@@ -92,10 +93,12 @@ def test_plans_follow_the_machine() -> None:
     assert _facts(8, 10_000).workers_up_to_cores() == [1, 8, 16]
     assert _facts(1, 10_000).workers_up_to_cores() == [1, 2]
     fast, slow = _facts(2, 10_000), _facts(2, 2_400)
-    assert fast.wait_ms_for(200) < slow.wait_ms_for(200)  # a slower generator: longer waits, not more requests
+    assert fast.wait_ms_for(200, at_least=5) < slow.wait_ms_for(200, at_least=5)  # longer waits, not more requests
     for facts in (fast, slow):
         assert 200 / (facts.wait_ms_for(200) / 1000) <= facts.safe_rps
-    assert not _facts(1, 10_000).spare_core and fast.spare_core
+    assert fast.wait_ms_for(1) == 100  # the lessons' usual wait, where the generator has room to spare
+    slow_app = _facts(2, 10_000, app=1_000)  # the app, not locust, is what limits this machine
+    assert slow_app.safe_rps == 500 and slow_app.wait_ms_for(200) == 400
 
 
 def test_facts_are_cached_per_key(monkeypatch: pytest.MonkeyPatch) -> None:

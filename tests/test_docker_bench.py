@@ -82,7 +82,7 @@ def test_cpu_limit_reads_cgroup_v1_and_v2(tmp_path: Path, files: dict[str, str],
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    assert cpu_limit(tmp_path) == expected
+    assert cpu_limit(tmp_path, "1:cpu:/\n0::/\n") == expected  # a process in the root cgroup
 
 
 def test_needs_can_pretend_a_tool_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:

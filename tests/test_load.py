@@ -133,3 +133,11 @@ def test_rate_offers_a_fixed_load_whatever_the_server_could_take() -> None:
         result = run_load(server, "/", users=4, rate=50, duration=4)
     assert 0.7 * 50 <= result.rps <= 1.15 * 50, result.rps
     assert not result.generator_bound
+
+
+def test_there_and_back_runs_each_experiment_in_order_then_in_reverse() -> None:
+    calls: list[str] = []
+    experiments = {name: (lambda name=name: calls.append(name) or name) for name in "abc"}
+    measured = load.there_and_back(experiments)  # type: ignore[arg-type]
+    assert calls == ["a", "b", "c", "c", "b", "a"]
+    assert {name: m.runs for name, m in measured.items()} == {"a": ["a", "a"], "b": ["b", "b"], "c": ["c", "c"]}
