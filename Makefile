@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # System tools installed with apt-get when missing (as root on Debian/Ubuntu); elsewhere, hints.
-SYSTEM_TOOLS := nginx redis dockerd docker-compose debootstrap
+SYSTEM_TOOLS := nginx redis dockerd docker-compose debootstrap wrk
 LAB_PORT ?= 8888
 LAB_ARGS ?=
 PYTEST_ARGS ?=

@@ -5,7 +5,8 @@
 
 - prints `✓ claim — numbers` when the measurement supports it;
 - raises `ClaimFailed` with the numbers when it does not;
-- refuses evidence from a run where the load generator was the bottleneck (`refused`), and says
+- refuses evidence from a run where the load generator was the bottleneck or took CPU the server
+  needed (`refused`; an interfered run may still stand as a lower bound, `at_least=`), and says
   "not measurable on this machine" with the reason when the machine lacks what the claim needs
   (`needs_cores`), instead of failing. Both are recorded: the test suite fails if any claim was
   refused or not measurable on a machine with a spare core (the CI machine).
@@ -64,15 +65,18 @@ def _evidence(evidence: Mapping[str, object] | str) -> str:
     return ", ".join(f"{name} {_fmt(value)}" for name, value in evidence.items())
 
 
-def _generator_bound(runs: Iterable[Any]) -> list[str]:
-    """Labels of the runs (LoadResult, Measurement, or rows with 'generator-bound') locust limited."""
-    bound = []
+def _flagged(runs: Iterable[Any], column: str) -> list[str]:
+    """Labels of the runs (LoadResult, Measurement, or rows of their `row()`) with the flag `column` set:
+    "generator-bound" (locust limited the run) or "interfered" (locust took CPU the server needed)."""
+    found = []
     for run in runs:
-        flag = run.get("generator-bound") if isinstance(run, Mapping) else getattr(run, "generator_bound", False)
+        if isinstance(run, Mapping):
+            flag, label = run.get(column), run.get("label") or run.get("stage")
+        else:
+            flag, label = getattr(run, column.replace("-", "_"), False), getattr(run, "label", "")
         if bool(flag):
-            label = (run.get("label") or run.get("stage")) if isinstance(run, Mapping) else getattr(run, "label", "")
-            bound.append(str(label))
-    return bound
+            found.append(str(label))
+    return found
 
 
 def _rows(runs: Any) -> list[Any]:
@@ -88,16 +92,22 @@ def _log(outcome: Outcome) -> None:
 
 
 def claim(statement: str, holds: bool, evidence: Mapping[str, object] | str = "", runs: Any = (),
-          needs_cores: float = 1, why_cores: str = "", cannot: str = "") -> Outcome:
+          needs_cores: float = 1, why_cores: str = "", cannot: str = "", at_least: Any = ()) -> Outcome:
     """State a claim from a fresh measurement: print it with its evidence, or raise ClaimFailed.
 
-    `runs`: the load runs the evidence comes from (a generator-bound one makes the claim "refused").
+    `runs`: the load runs the evidence comes from (a generator-bound or interfered one makes the claim
+    "refused").
+    `at_least`: runs whose rate enters the claim only as a lower bound ("A serves at least 1.5× B": A).
+    Interference can only lower a server's measured rate, so an interfered run may stand here; a
+    generator-bound one still may not.
     `needs_cores`: usable cores the experiment needs to mean anything (`why_cores` says why).
     `cannot`: a reason this machine cannot measure the claim, found by the notebook (empty: it can).
     """
     text, now = _evidence(evidence), time.time()
     usable = usable_cpus()
-    bound = _generator_bound(_rows(runs))
+    runs, at_least = _rows(runs), _rows(at_least)
+    bound = _flagged(runs + at_least, "generator-bound")
+    bound += [label for label in _flagged(runs, "interfered") if label not in bound]
     if cannot:
         outcome = Outcome(statement, UNMEASURABLE, text, cannot, now)
     elif usable < needs_cores:
@@ -105,7 +115,7 @@ def claim(statement: str, holds: bool, evidence: Mapping[str, object] | str = ""
                   + (f" ({why_cores})" if why_cores else ""))
         outcome = Outcome(statement, UNMEASURABLE, text, reason, now)
     elif bound:
-        reason = (f"the load generator, not the server, was the bottleneck in: {', '.join(bound)}. "
+        reason = (f"the load generator limited or took CPU from the server in: {', '.join(bound)}. "
                   "Close other programs and run again, or use a machine with a spare core.")
         outcome = Outcome(statement, REFUSED, text, reason, now)
     else:

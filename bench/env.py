@@ -62,6 +62,7 @@ TOOLS: dict[str, Tool] = {
              "comes with Docker Desktop (`docker compose`)", "install Docker Desktop"),
         Tool("debootstrap", "debootstrap", ("--version",), "05", "debootstrap",
              "not needed: Docker Desktop can pull base images", "not needed where images can be pulled"),
+        Tool("wrk", "wrk", ("-v",), "tests", "wrk", "brew install wrk", "conda install -c conda-forge wrk"),
         Tool("kind", "kind", ("version",), "06", "install the release binary named in kind's Quick Start, "
              "or `go install sigs.k8s.io/kind@latest`", "brew install kind", "conda install -c conda-forge kind"),
         Tool("kubectl", "kubectl", ("version", "--client"), "06", "install kubectl from the Kubernetes apt "

@@ -10,6 +10,7 @@ generator (not the server) was the bottleneck is flagged, so no claim is drawn f
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import sys
@@ -28,6 +29,7 @@ from bench import mode, registry
 from bench.errors import BenchError, LoadError
 from bench.paths import state_dir
 from bench.servers import Nginx, Server
+from sample_app.limits import usable_cpus
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 USER_CLASSES = {"fast": "FastUser", "plain": "PlainUser"}
@@ -36,6 +38,13 @@ GENERATOR_BOUND_CPU = 80.0
 # ... and so is a generator whose processes together take this share of all the machine's cores
 # (on 2 cores: two locust processes at 50% each leave the server too little to be measured).
 GENERATOR_BOUND_MACHINE_SHARE = 0.4
+# Interference: where the machine's idle CPU is less than this many times what the generator uses, the
+# server could have used the generator's CPU (a server held back by its own limits, such as one process
+# under the GIL, leaves more idle than that). Measured against wrk (which costs next to nothing per
+# request), such a run loses about the generator's share of the busy CPU; past this share the number
+# is too low to stand for the server.
+IDLE_MARGIN = 1.2
+INTERFERENCE_SHARE = 0.1
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _LOCUST_CPU_WARNING = "CPU usage above"
 
@@ -64,6 +73,13 @@ class LoadResult:
     events: dict[str, float] = field(default_factory=dict)  # name -> seconds after the load started
     server_cpu_ms: float = float("nan")  # server CPU time per request, when the target is a bench Server
     mean: float = float("nan")  # mean response time, milliseconds
+    machine_busy: float = float("nan")  # cores busy on the whole machine while the load ran
+    generator_share: float = 0.0  # the generator's part of that busy CPU, when the machine was contended
+
+    @property
+    def interfered(self) -> bool:
+        """The generator took CPU the server needed: the rate is a lower bound on what the server can do."""
+        return self.generator_share >= INTERFERENCE_SHARE
 
     @property
     def failure_rate(self) -> float:
@@ -76,6 +92,7 @@ class LoadResult:
             "p50 ms": self.p50,
             "p95 ms": self.p95, "p99 ms": self.p99, "requests": self.requests, "failures": self.failures,
             "generator CPU %": round(self.generator_cpu_total), "generator-bound": self.generator_bound,
+            "generator share %": round(100 * self.generator_share), "interfered": self.interfered,
             "server CPU ms/req": round(self.server_cpu_ms, 3),
         }
 
@@ -87,10 +104,14 @@ class LoadResult:
             text += ("\n  ⚠ generator-bound: locust used most of a core (or a large share of the machine), so this "
                      "number measures locust, not the server. Give the endpoint more work, or add processes= "
                      "on a machine with spare cores.")
+        elif self.interfered:
+            text += (f"\n  ⚠ interfered: the machine was busy and locust took {self.generator_share:.0%} of its CPU, "
+                     "so the server got less than it could use: read this rate as a lower bound. Give each "
+                     "request more work, or pace the load (rate=).")
         return text
 
 
-def _target_url(target: Server | str) -> str:
+def target_url(target: Server | str) -> str:
     url = target.url if isinstance(target, Server) else target
     host = urlsplit(url).hostname
     if host not in LOOPBACK:
@@ -99,7 +120,7 @@ def _target_url(target: Server | str) -> str:
     return url.rstrip("/")
 
 
-def _checked_paths(path: str | list[str]) -> list[str]:
+def checked_paths(path: str | list[str]) -> list[str]:
     """Paths on the target, never URLs: locust requests an absolute URL as given, past the loopback check."""
     paths = [path] if isinstance(path, str) else list(path)
     for p in paths:
@@ -180,7 +201,15 @@ class _CpuWatch:
         self.root = psutil.Process(pid)
         self.procs: dict[int, psutil.Process] = {}
         self.samples: list[tuple[float, float, float]] = []  # (time, busiest, total)
+        self.machine: list[tuple[float, float]] = []  # (time, busy CPU seconds of the cores we may use)
+        self.cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         self.started = time.monotonic()
+
+    def _machine_busy_seconds(self) -> float:
+        times = psutil.cpu_times(percpu=True)
+        chosen = [times[i] for i in self.cpus if i < len(times)] if self.cpus else times
+        return sum(t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
+                   + getattr(t, "steal", 0) for t in chosen)
 
     def sample(self) -> float:
         """Take a sample; return the total."""
@@ -195,8 +224,17 @@ class _CpuWatch:
                 shares.append(known.cpu_percent(None))
             except psutil.NoSuchProcess:
                 continue
-        self.samples.append((time.monotonic() - self.started, max(shares, default=0.0), sum(shares)))
+        now = time.monotonic() - self.started
+        self.samples.append((now, max(shares, default=0.0), sum(shares)))
+        self.machine.append((now, self._machine_busy_seconds()))
         return sum(shares)
+
+    def machine_busy(self, skip: float = 1.0) -> float:
+        """Cores busy on the machine (all processes) after the first `skip` seconds."""
+        kept = [m for m in self.machine if m[0] >= skip] or self.machine
+        if len(kept) < 2 or kept[-1][0] <= kept[0][0]:
+            return float("nan")
+        return (kept[-1][1] - kept[0][1]) / (kept[-1][0] - kept[0][0])
 
     def medians(self, skip: float = 1.0) -> tuple[float, float]:
         """(busiest, total) medians after the first `skip` seconds (locust's start-up burns CPU too)."""
@@ -239,8 +277,8 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     `events` are actions run during the load, e.g. `(2.0, "kill a worker", fn)`: the time each fired
     is in `result.events`, on the same clock as `result.timeseries["t"]`.
     """
-    url = _target_url(target)
-    paths = _checked_paths(path)
+    url = target_url(target)
+    paths = checked_paths(path)
     duration = float(duration if duration is not None else mode.current().duration)
     if user_class not in USER_CLASSES:
         raise BenchError(f"user_class must be one of {sorted(USER_CLASSES)}, got {user_class!r}")
@@ -291,9 +329,20 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
         raise LoadError(f"the load ended before these events: {[name for _, name, _ in pending]}")
     result = _parse(out, log_path, label, url, paths, users, duration, processes, user_class, *watch.medians())
     result.events = fired
+    result.machine_busy = watch.machine_busy()
+    result.generator_share = generator_share(result.generator_cpu_total / 100, result.machine_busy, usable_cpus())
     if server is not None and result.requests:
         result.server_cpu_ms = server_cpu * 1000 / result.requests
     return result
+
+
+def generator_share(generator_cores: float, busy_cores: float, usable: float) -> float:
+    """The generator's part of the machine's busy CPU, counted only when the machine was contended: when
+    less CPU sat idle than the generator used (with IDLE_MARGIN), the server could have used the
+    generator's CPU. On a machine with room to spare the generator takes nothing the server wanted."""
+    if math.isnan(busy_cores) or busy_cores <= 0 or usable - busy_cores >= IDLE_MARGIN * generator_cores:
+        return 0.0
+    return min(1.0, generator_cores / busy_cores)
 
 
 def _parse(out: Path, log_path: Path, label: str, url: str, paths: list[str], users: int, duration: float,
@@ -343,6 +392,10 @@ class Measurement:
         return any(r.generator_bound for r in self.runs)
 
     @property
+    def interfered(self) -> bool:
+        return any(r.interfered for r in self.runs)
+
+    @property
     def rps(self) -> float:
         """Mean requests/s over the runs."""
         return sum(r.rps for r in self.runs) / len(self.runs)
@@ -356,13 +409,15 @@ class Measurement:
         row.update({"rps sd": round(float(frame["rps"].std(ddof=1)), 1) if len(frame) > 1 else 0.0,
                     "runs": len(self.runs), "requests": int(frame["requests"].sum()),
                     "failures": int(frame["failures"].sum()), "generator CPU %": int(frame["generator CPU %"].max()),
+                    "generator share %": int(frame["generator share %"].max()), "interfered": self.interfered,
                     "generator-bound": self.generator_bound})
         return row
 
     def __str__(self) -> str:
         row = self.row()
         return (f"{self.label}: {row['rps']:,.0f} ± {row['rps sd']:,.0f} req/s over {len(self.runs)} run(s), "
-                f"p95 {row['p95 ms']:.0f} ms" + ("  ⚠ generator-bound" if self.generator_bound else ""))
+                f"p95 {row['p95 ms']:.0f} ms" + ("  ⚠ generator-bound" if self.generator_bound
+                                                 else "  ⚠ interfered" if self.interfered else ""))
 
 
 def measure(target: Server | str, path: str | list[str] = "/", repeats: int | None = None,

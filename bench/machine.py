@@ -32,6 +32,13 @@ SAFE_SHARE = 0.25
 # ... and below this share of what one app worker serves on its cheapest route: the server needs CPU
 # for every request too, whatever the request then waits for.
 APP_SHARE = 0.5
+# A CPU-bound experiment gives each request this many times the CPU locust spends on one (measured
+# against one app worker; at low rates locust spends up to 1.5× that): the generator then takes under
+# 5% of the busy CPU, well below the bench's interference flag.
+CPU_WORK_PER_GENERATOR_MS = 30
+# Paced runs that measure the server's CPU per request keep server and generator this busy (cores):
+# the machine is then never contended, whatever its size.
+PACED_CORES = 0.4
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class Facts:
     usable_cores: float
     generator_rps: float  # one FastHttpUser locust process against nginx answering from memory
     app_rps: float  # one gunicorn sync worker on the sample app's `/`: the app's own cost per request
+    generator_ms: float  # locust's CPU per request in that run (a new connection each time)
     python_loop_ms: float  # a fixed pure-Python loop: this CPU's speed, for comparison between machines
     measured_at: float
     key: str
@@ -53,6 +61,18 @@ class Facts:
         """The most load an experiment should offer here and still measure the server, not locust, and
         not the app's bare per-request CPU."""
         return min(SAFE_SHARE * self.generator_rps, APP_SHARE * self.app_rps)
+
+    @property
+    def cpu_ms(self) -> int:
+        """Per-request CPU work (`/cpu?ms=`) for a CPU-bound experiment: enough that the generator's own
+        CPU stays a small part of the machine's, so a busy machine still measures the server."""
+        return max(5, math.ceil(CPU_WORK_PER_GENERATOR_MS * self.generator_ms))
+
+    def paced_rps(self, cost_ms: float) -> float:
+        """An offered rate at which requests costing the server `cost_ms` of CPU (plus the app's own cost)
+        and the generator together use PACED_CORES: for measuring CPU per request, not capacity."""
+        per_request = cost_ms + 1000 / self.app_rps + self.generator_ms
+        return min(self.safe_rps, PACED_CORES * 1000 / per_request)
 
     def workers_up_to_cores(self) -> list[int]:
         """Worker counts for a CPU scaling sweep: 1, then up to the usable cores, then twice that."""
@@ -80,6 +100,9 @@ class Facts:
              "what it means": f"experiments stay below {SAFE_SHARE:.0%} of the ceiling (waits get longer instead)"},
             {"fact": "one app worker on /", "value": f"{self.app_rps:,.0f} req/s",
              "what it means": f"the app's own CPU per request: offered load also stays below {APP_SHARE:.0%} of it"},
+            {"fact": "locust CPU per request", "value": f"{self.generator_ms:.2f} ms",
+             "what it means": f"CPU-bound experiments give each request {self.cpu_ms} ms of work, so locust's "
+                              "share of a busy machine stays small"},
             {"fact": "pure-Python loop", "value": f"{self.python_loop_ms:.0f} ms",
              "what it means": "this CPU's speed; compare with another machine's"},
         ]
@@ -123,6 +146,7 @@ def measure() -> Facts:
         one_worker = run_load(app, "/", users=8, duration=CEILING_SECONDS, progress=False, label="one app worker")
     facts = Facts(logical_cores=os.cpu_count() or 1, affinity_cores=affinity_cores(), cgroup_cpus=cpu_limit(),
                   usable_cores=usable_cpus(), generator_rps=ceiling.rps, app_rps=one_worker.rps,
+                  generator_ms=one_worker.generator_cpu_total * 10 / one_worker.rps,
                   python_loop_ms=python_loop_ms(), measured_at=time.time(), key=cache_key())
     _cache_path().write_text(json.dumps(asdict(facts)))
     return facts

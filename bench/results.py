@@ -37,9 +37,14 @@ def _store():
     return state_dir() / "stage-results.jsonl"
 
 
+def standard_run(target: Server | str, label: str) -> LoadResult:
+    """The standard workload against `target` (started with STANDARD_ENV)."""
+    return run_load(target, STANDARD_PATHS, users=STANDARD_USERS, label=label)
+
+
 def record(stage: str, config: str, target: Server | str) -> LoadResult:
     """Run the standard workload against `target` (started with STANDARD_ENV) and save the result."""
-    result = run_load(target, STANDARD_PATHS, users=STANDARD_USERS, label=f"{stage}: {config}")
+    result = standard_run(target, f"{stage}: {config}")
     row = {"stage": stage, "config": config, "rps": result.rps, "p95 ms": result.p95, "mean ms": result.mean,
            "failures": result.failures, "generator-bound": result.generator_bound, "mode": mode.current().name,
            "machine": machine_id(), "when": time.strftime("%Y-%m-%d %H:%M:%S"), "t": time.time()}

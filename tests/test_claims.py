@@ -50,6 +50,23 @@ def test_refusal_reads_dataframes_and_measurements() -> None:
     assert claim("x", True, runs=[Run()]).status == claims.REFUSED
 
 
+def test_an_interfered_run_stands_only_as_a_lower_bound() -> None:
+    shared = {"label": "locust took the server's CPU", "generator-bound": False, "interfered": True}
+    assert claim("A serves at least 1.5× B", True, runs=[FINE], at_least=[shared]).status == claims.HELD
+    refused = claim("A and B are about equal", True, runs=[FINE, shared])
+    assert refused.status == claims.REFUSED and "locust took the server's CPU" in refused.reason
+    assert claim("x", True, at_least=[BOUND]).status == claims.REFUSED  # a generator-bound run never stands
+
+
+def test_interference_counts_only_on_a_contended_machine() -> None:
+    from bench.load import generator_share
+
+    assert generator_share(0.6, 1.5, 2.0) == pytest.approx(0.4)  # less idle than locust used: its part of the CPU
+    assert generator_share(0.1, 0.3, 2.0) == 0.0  # mostly idle: locust took nothing the server wanted
+    assert generator_share(0.4, 1.4, 2.0) == 0.0  # one process under the GIL left a core's worth idle
+    assert generator_share(0.2, float("nan"), 2.0) == 0.0  # too short to tell
+
+
 def test_a_claim_this_machine_cannot_measure_does_not_fail(monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(claims, "usable_cpus", lambda: 1.0)
@@ -83,9 +100,10 @@ def test_cgroup_v2_cpu_max(tmp_path: Path) -> None:
     assert cpu_limit(tmp_path / "nowhere", V2) is None
 
 
-def _facts(cores: float, ceiling: float, app: float = 100_000) -> machine.Facts:
+def _facts(cores: float, ceiling: float, app: float = 100_000, generator_ms: float = 0.1) -> machine.Facts:
     return machine.Facts(logical_cores=8, affinity_cores=int(cores), cgroup_cpus=None, usable_cores=cores,
-                         generator_rps=ceiling, app_rps=app, python_loop_ms=60.0, measured_at=0.0, key="k")
+                         generator_rps=ceiling, app_rps=app, generator_ms=generator_ms, python_loop_ms=60.0,
+                         measured_at=0.0, key="k")
 
 
 def test_plans_follow_the_machine() -> None:
@@ -99,6 +117,16 @@ def test_plans_follow_the_machine() -> None:
     assert fast.wait_ms_for(1) == 100  # the lessons' usual wait, where the generator has room to spare
     slow_app = _facts(2, 10_000, app=1_000)  # the app, not locust, is what limits this machine
     assert slow_app.safe_rps == 500 and slow_app.wait_ms_for(200) == 400
+
+
+def test_cpu_bound_work_grows_with_the_generators_cost() -> None:
+    cheap, costly = _facts(2, 10_000, generator_ms=0.1), _facts(2, 2_400, generator_ms=0.8)
+    assert cheap.cpu_ms == 5 and costly.cpu_ms == 24  # a slow machine's locust gets heavier requests to send
+    for facts in (cheap, costly):
+        assert facts.generator_ms / facts.cpu_ms <= 0.05  # locust's CPU: a small part of the server's
+    paced = costly.paced_rps(1.0)
+    assert paced * (1.0 + 1000 / costly.app_rps + costly.generator_ms) / 1000 == pytest.approx(machine.PACED_CORES)
+    assert _facts(2, 400, generator_ms=0.8).paced_rps(1.0) == _facts(2, 400).safe_rps  # never past the safe load
 
 
 def test_facts_are_cached_per_key(monkeypatch: pytest.MonkeyPatch) -> None:

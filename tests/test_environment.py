@@ -9,7 +9,7 @@ import yaml
 from bench.paths import REPO
 
 # conda-forge packages with no pip counterpart: system tools, not Python packages.
-CONDA_ONLY = {"python", "pip", "nginx", "redis-server"}
+CONDA_ONLY = {"python", "pip", "nginx", "redis-server", "wrk"}
 
 
 def _requirements() -> dict[str, str]:

@@ -1,0 +1,66 @@
+"""No measured number is written into a notebook's prose: a figure in Markdown is a configuration value, a
+documented fact, or a checked budget. Measured figures are printed by the cell that measured them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bench.stages import budget
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+# A number with a unit of measurement (or a multiplier): what a measured figure looks like in prose.
+FIGURE = re.compile(
+    r"(?<![\w/=?.-])(?:\d[\d,.]*\s*(?:–\s*\d[\d,.]*\s*)?(?:req/s|requests/s|ms\b|%|×|MB\b|GB\b|KB\b|s\b|seconds?\b"
+    r"|minutes?\b)|[×x]\s?\d[\d.]*(?![\w]))")
+BUDGET = re.compile(r"\*\*Time:\*\* under (\d+) s in quick mode")
+# Figures allowed in prose, and why: settings the notebook itself uses, and documented facts.
+ALLOWED: dict[str, set[str]] = {
+    "00": {"4×", "1.5×"},  # machines of one kind differ 4× (the course's reference measurements); a claim's threshold
+    "01": {"50 ms", "20 requests/s", "10 ms", "20 ms"},  # /io?ms=50 → at most 1000/50 req/s; /cpu?ms=10; the
+    # standard workload's backend delay
+    "02": {"×2", "50 ms", "20 requests/s", "100 ms", "6 s", "64 MB", "3 s", "20 ms"},  # settings the cells use
+    "03": {"1 ms", "2 s", "6 s", "10 seconds", "64 MB", "× 8", "5 ms", "20 ms", "4 KB", "6 KB"},  # settings, the test
+    # cookie's size; uWSGI's documented defaults (min-worker-lifetime, buffer-size)
+    "04": {"1 MB", "30 ms", "50 requests/s", "20 ms", "2 ×", "40 KB"},  # the config's limits; the degraded host's
+    # delay; the size of the static file served
+    "05": {"5 s", "20 ms", "× 50"},  # docker stop's timeout here; /cpu?ms=20 → 50 req/s per worker
+    "06": {"1 GB", "60%"},  # kind's node image (its documentation); the HPA's target in the manifest
+    "07": {"50 ms", "60 s", "200 requests/s", "200 ×", "2 ×", "20%"},  # settings; Little's law example; drift
+}
+
+
+def _prose(path: Path) -> list[str]:
+    """Markdown cells without code spans (a figure in `code` is a setting or a command)."""
+    cells = nbformat.read(path, as_version=4).cells
+    return [re.sub(r"`[^`]*`", "", c.source) for c in cells if c.cell_type == "markdown"]
+
+
+def figures(text: str) -> list[str]:
+    """The measurement-like figures in `text`, without their time-budget statement."""
+    return [" ".join(m.group(0).split()) for m in FIGURE.finditer(BUDGET.sub("", text))]
+
+
+def test_figures_are_found() -> None:
+    text = "gunicorn reached 1,234 req/s, 15–45% more, ×1.35, p95 20 ms, 89 MB; see `/cpu?ms=5` and n=3"
+    assert figures(text) == ["1,234 req/s", "15–45%", "×1.35", "20 ms", "89 MB"]
+    assert figures("**Time:** under 90 s in quick mode") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_measured_figure_in_prose(path: Path) -> None:
+    allowed = ALLOWED.get(path.name[:2], set())
+    found = {f for cell in _prose(path) for f in figures(cell)}
+    assert not found - allowed, (f"figures in {path.name}'s Markdown that are not settings or documented facts: "
+                                 f"{sorted(found - allowed)}. Print a measured figure from the cell that measures "
+                                 "it; add a setting to ALLOWED with the reason.")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_time_a_notebook_states_is_its_checked_budget(path: Path) -> None:
+    stated = BUDGET.search(_prose(path)[0])
+    assert stated, f"{path.name}'s first cell should say '**Time:** under N s in quick mode'"
+    assert int(stated.group(1)) == budget(path.name)
