@@ -48,8 +48,8 @@ class ComposeStack:
         self.env = {
             **os.environ,
             "APP_IMAGE": app_image,
-            "NGINX_IMAGE": base_image("nginx:1.27"),
-            "REDIS_IMAGE": base_image("redis:7"),
+            "NGINX_IMAGE": base_image("nginx:1.27.3"),
+            "REDIS_IMAGE": base_image("redis:7.4.1"),
             "HTTP_PORT": str(self.port),
             "COURSE_OWNER": labels()[OWNER],
             **(env or {}),

@@ -11,7 +11,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
 import yaml
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from bench import env
 from bench.errors import BenchError
@@ -21,6 +23,10 @@ K8S = REPO / "k8s"
 KIND_CONFIG = K8S / "kind-cluster.yaml"
 # The Kubernetes version of the pinned kind node image; manifests are validated against its schemas.
 KUBERNETES_VERSION = "1.37.0"
+# The kind release that node image was built for: a node image boots only with its own kind release.
+KIND_RELEASE = "v0.33"
+# The first `kind create` pulls the node image (about 1 GB): allow a slow connection that long.
+CREATE_SECONDS = 1800
 VARIANTS = {"base": K8S / "base", "no-probes": K8S / "overlays" / "no-probes",
             "fixed-replicas": K8S / "overlays" / "fixed-replicas"}
 
@@ -150,6 +156,57 @@ def _ready(pod: dict) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
 
 
+def kind_release(version_output: str) -> str:
+    """`kind version` output ("kind v0.33.0 go1.24.2 linux/amd64") → its release, e.g. "v0.33"."""
+    words = version_output.split()
+    if len(words) < 2 or words[0] != "kind" or not words[1].startswith("v"):
+        raise BenchError(f"cannot read kind's version from {version_output.strip()!r}")
+    return ".".join(words[1].split(".")[:2])
+
+
+def check_kind_release(version_output: str) -> None:
+    """A clear error when this kind cannot boot the pinned node image."""
+    found = kind_release(version_output)
+    if found != KIND_RELEASE:
+        raise BenchError(f"this is kind {found}, but k8s/kind-cluster.yaml pins the node image built for kind "
+                         f"{KIND_RELEASE}: install kind {KIND_RELEASE}.x, or change the image to the one your kind "
+                         "release names in its release notes")
+
+
+def pods_from(kubectl_json: str) -> list[dict]:
+    """The app's pods from `kubectl get pods -o json`: name, phase, ready, terminating, created."""
+    items = json.loads(kubectl_json)["items"]
+    return [{"pod": p["metadata"]["name"], "phase": p["status"].get("phase"), "ready": _ready(p),
+             "terminating": bool(p["metadata"].get("deletionTimestamp")),
+             "created": p["metadata"]["creationTimestamp"]}
+            for p in items if p["metadata"].get("labels", {}).get("app") == "web"]
+
+
+def victim(pods: list[dict]) -> str:
+    """A pod to delete for the self-healing demo: Ready and not already on its way out."""
+    candidates = [p["pod"] for p in pods if p["ready"] and not p["terminating"]]
+    if not candidates:
+        raise BenchError(f"no Ready pod that is not terminating: {pods}")
+    return sorted(candidates)[0]
+
+
+def hpa_from(kubectl_json: str) -> dict:
+    """The autoscaler's state from `kubectl get hpa/web -o json`. `measured` stays False until the
+    metrics arrive: before that a new HPA reports desiredReplicas 0, which means nothing yet."""
+    status = json.loads(kubectl_json).get("status", {})
+    metrics = status.get("currentMetrics") or []
+    cpu = (metrics[0].get("resource", {}).get("current", {}).get("averageUtilization") if metrics else None)
+    measured = cpu is not None
+    return {"current": status.get("currentReplicas"), "desired": status.get("desiredReplicas") if measured else None,
+            "cpu %": cpu, "measured": measured}
+
+
+def _tool(name: str) -> str:
+    """kind or kubectl where `bench.env` finds it (the venv, PATH, the usual install folders), else the bare
+    name (the command still prints, and fails clearly when run)."""
+    return env.find(name) or name
+
+
 @dataclass(frozen=True)
 class Cluster:
     """The kind cluster of stage 06 and the commands that drive it. Building a command runs nothing;
@@ -173,14 +230,22 @@ class Cluster:
         return path
 
     def create(self) -> list[str]:
-        return ["kind", "create", "cluster", "--name", self.name, "--config", str(self.config_file()),
+        return [_tool("kind"), "create", "cluster", "--name", self.name, "--config", str(self.config_file()),
                 "--wait", "180s"]
 
+    def image_archive(self) -> Path:
+        return state_dir() / f"kind-{self.name}-image.tar"
+
+    def save_image(self) -> list[str]:
+        """`docker save` the app image to a file: `kind load docker-image` breaks with Docker's containerd
+        image store, loading an archive does not."""
+        return ["docker", "save", "--output", str(self.image_archive()), self.image]
+
     def load_image(self) -> list[str]:
-        return ["kind", "load", "docker-image", self.image, "--name", self.name]
+        return [_tool("kind"), "load", "image-archive", str(self.image_archive()), "--name", self.name]
 
     def kubectl(self, *args: str) -> list[str]:
-        return ["kubectl", "--context", self.context, *args]
+        return [_tool("kubectl"), "--context", self.context, *args]
 
     def apply(self, variant: str | Path) -> list[str]:
         """`kubectl apply -k` of a variant name, a folder under k8s/, or any kustomization folder."""
@@ -202,28 +267,55 @@ class Cluster:
     def delete_pod(self, pod: str) -> list[str]:
         return self.kubectl("delete", "pod", pod, "--wait=false")
 
+    def delete_hpa(self) -> list[str]:
+        """`kubectl apply -k` never deletes what a variant leaves out: the autoscaler goes explicitly."""
+        return self.kubectl("delete", "hpa", "web", "--ignore-not-found")
+
+    def metrics_available(self) -> list[str]:
+        return self.kubectl("get", "--raw", "/apis/metrics.k8s.io/v1beta1/pods")
+
     def delete(self) -> list[str]:
-        return ["kind", "delete", "cluster", "--name", self.name]
+        return [_tool("kind"), "delete", "cluster", "--name", self.name]
+
+    def existing(self) -> list[str]:
+        return [_tool("kind"), "get", "clusters"]
+
+    def version(self) -> list[str]:
+        return [_tool("kind"), "version"]
 
     def commands(self) -> dict[str, list[str]]:
         """Every step of the live path, in order, for printing."""
         return {
+            "check kind's release": self.version(),
+            "list existing clusters": self.existing(),
             "create the cluster": self.create(),
-            "load the image onto its node": self.load_image(),
+            "save the image to a file": self.save_image(),
+            "load it onto the node": self.load_image(),
             "deploy (no autoscaler yet)": self.apply("fixed-replicas"),
             "wait for the rollout": self.rollout_status(),
             "scale to 3 replicas": self.scale(3),
             "metrics-server (with --kubelet-insecure-tls)": self.apply("metrics-server"),
+            "wait for the metrics API": self.metrics_available(),
             "deploy with the autoscaler": self.apply("base"),
+            "remove the autoscaler after its section": self.delete_hpa(),
             "rolling update": self.rollout_restart(),
             "pods": self.get("pods"),
             "delete the cluster": self.delete(),
         }
 
     def up(self) -> Cluster:
-        """Create the cluster and load the image onto it; the cluster is deleted when Python exits."""
+        """Create the cluster and load the image onto it; the cluster is deleted when Python exits.
+
+        Refuses to touch a cluster of the same name that was already there (it may be the learner's):
+        only a cluster this call created is deleted at exit."""
+        check_kind_release(self.run(self.version()))
+        if self.name in self.run(self.existing()).split():
+            raise BenchError(f"a kind cluster named {self.name!r} already exists (from an earlier run, or made by "
+                             f"hand): delete it with `kind delete cluster --name {self.name}`, or use "
+                             "Cluster(name=...) with another name")
+        self.run(self.create(), timeout=CREATE_SECONDS)
         atexit.register(self.down)
-        self.run(self.create())
+        self.run(self.save_image())
         self.run(self.load_image())
         return self
 
@@ -233,7 +325,13 @@ class Cluster:
 
     def run(self, argv: list[str], timeout: float = 600) -> str:
         """Run one command of the live path; its stdout, or BenchError with its stderr."""
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"`{' '.join(argv)}` did not finish in {timeout:.0f} s. The first `kind create` "
+                             "pulls a node image of about 1 GB: on a slow connection, pull it first with "
+                             "`docker pull` (the image named in k8s/kind-cluster.yaml), then run the cell again"
+                             ) from None
         if done.returncode:
             raise BenchError(f"`{' '.join(argv)}` failed: {done.stderr.strip()[-1500:]}")
         return done.stdout
@@ -243,24 +341,38 @@ class Cluster:
         `duration` seconds on /io; the LoadResult (its `failures` are the requests the rollout cost)."""
         from bench.load import run_load
 
+        self.run(self.delete_hpa())
         self.run(self.apply(variant))
         self.run(self.scale(replicas))
         self.run(self.rollout_status())
+        self.wait_answering()
+        # PlainUser (requests) does not retry: FastHttpUser's client silently retries a request whose
+        # connection closed before any response byte, up to its pool size + 1 times, hiding the failures.
         result = run_load(self.url, "/io?ms=50", users=8, duration=duration, label=f"rollout: {variant}",
+                          user_class="plain",
                           events=[(3, "rollout restart", lambda: self.run(self.rollout_restart()))])
         self.run(self.rollout_status())
         return result
 
     def pods(self) -> list[dict]:
-        """The app's pods: name, phase, ready, and when each was created."""
-        items = json.loads(self.run(self.get("pods")))["items"]
-        return [{"pod": p["metadata"]["name"], "phase": p["status"].get("phase"), "ready": _ready(p),
-                 "created": p["metadata"]["creationTimestamp"]}
-                for p in items if p["metadata"].get("labels", {}).get("app") == "web"]
+        """The app's pods (see `pods_from`)."""
+        return pods_from(self.run(self.get("pods")))
 
     def hpa(self) -> dict:
-        """The autoscaler's current and desired replicas and the CPU it measured."""
-        status = json.loads(self.run(self.get("hpa/web"))).get("status", {})
-        metrics = status.get("currentMetrics") or [{}]
-        cpu = metrics[0].get("resource", {}).get("current", {}).get("averageUtilization")
-        return {"current": status.get("currentReplicas"), "desired": status.get("desiredReplicas"), "cpu %": cpu}
+        """The autoscaler's current and desired replicas and the CPU it measured (see `hpa_from`)."""
+        return hpa_from(self.run(self.get("hpa/web")))
+
+    def wait_for_metrics(self, timeout: float = 180) -> None:
+        """Until the metrics API answers: before that, the autoscaler has nothing to act on."""
+        for attempt in Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(5), reraise=True,
+                                retry=retry_if_exception_type(BenchError)):
+            with attempt:
+                self.run(self.metrics_available())
+
+    def wait_answering(self, timeout: float = 60) -> None:
+        """Until the app answers through the port mapping: kube-proxy programs a Service's endpoints a
+        moment after `rollout status` returns."""
+        for attempt in Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(0.5), reraise=True,
+                                retry=retry_if_exception_type(requests.RequestException)):
+            with attempt:
+                requests.get(self.url + "/healthz", timeout=2).raise_for_status()

@@ -61,9 +61,10 @@ class AppProxy(Nginx):
         super().prepare()
 
 
-def proxy(*servers: Server, protocol: str = "http", policy: str = "round-robin", keepalive: int = 16) -> AppProxy:
-    """An nginx (not started) in front of `servers`."""
-    return AppProxy(servers, protocol=protocol, policy=policy, keepalive=keepalive)
+def proxy(*servers: Server, protocol: str = "http", policy: str = "round-robin", keepalive: int = 16,
+          without: Sequence[str] = ()) -> AppProxy:
+    """An nginx (not started) in front of `servers`; `without` leaves directives out (see `Nginx`)."""
+    return AppProxy(servers, protocol=protocol, policy=policy, keepalive=keepalive, without=without)
 
 
 def get_json_from(url: str, source_ip: str, headers: dict[str, str] | None = None) -> dict[str, object]:

@@ -344,16 +344,18 @@ class Nginx(Server):
     """nginx run as the current user from its own prefix directory, never the system service.
 
     `template` is a file under config/nginx/ (or an absolute path); `values` fill its @PLACEHOLDERS@
-    (PORT, PREFIX and STATIC are filled in for you).
+    (PORT, PREFIX and STATIC are filled in for you). `without`: directives left out of the rendered
+    config (lines starting with one of them), to show what a line is for.
     """
 
     kind = "nginx"
     ready_path = "/"
 
     def __init__(self, template: str = "ceiling.conf", values: dict[str, object] | None = None,
-                 ready_path: str = "/", **kw: object) -> None:
+                 ready_path: str = "/", without: Sequence[str] = (), **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.template, self.values, self.ready_path = CONFIG / "nginx" / template, dict(values or {}), ready_path
+        self.without = tuple(without)
         self.prefix: Path | None = None
 
     def _globals(self) -> str:
@@ -374,7 +376,11 @@ class Nginx(Server):
         for sub in ("logs", "temp"):
             (self.prefix / sub).mkdir(parents=True, exist_ok=True)
         values = {"PORT": self.port, "PREFIX": self.prefix, "STATIC": REPO / "sample_app" / "static", **self.values}
-        render_file(self.template, values, self.prefix / "nginx.conf")
+        conf = render_file(self.template, values, self.prefix / "nginx.conf")
+        if self.without:
+            kept = [line for line in conf.read_text().splitlines(keepends=True)
+                    if not line.strip().startswith(self.without)]
+            conf.write_text("".join(kept))
 
     def test_config(self) -> subprocess.CompletedProcess[str]:
         """`nginx -t` on the rendered config (renders it first)."""

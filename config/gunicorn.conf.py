@@ -4,8 +4,15 @@
 # Every value below is one notebook 02 measures; see it before changing one.
 import os
 
+# Run gunicorn as an unprivileged user (the course's image runs it as uid 10001). Started as root, it
+# serves as root unless `user` and `group` are set here; better not to start it as root at all.
 # Listen on loopback only; in a container or behind nginx, bind where the proxy can reach you.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Whom to believe about the original request (X-Forwarded-For, -Proto, -Host) is decided in one place: the
+# app, with APP_TRUSTED_PROXIES (werkzeug's ProxyFix). gunicorn's own default believes X-Forwarded-Proto from
+# any client on 127.0.0.1, so a local client could claim https; trust no address here.
+forwarded_allow_ips = ""
 
 # Sync workers handle one request at a time each. For CPU-bound work, throughput stops rising
 # near the number of cores; notebook 02 measures the plateau and the memory each worker costs.
@@ -14,6 +21,8 @@ worker_class = "sync"
 threads = 1
 
 # A request that runs longer than this gets its worker killed and replaced (logged as WORKER TIMEOUT).
+# Keep the timeouts in order: the app's own limit (APP_MAX_WORK_MS, 25 s) < this < the proxy's read
+# timeout (nginx's proxy_read_timeout, 35 s in config/nginx/app.conf).
 timeout = 30
 # On SIGTERM or HUP, in-flight requests get this long to finish.
 graceful_timeout = 30

@@ -34,8 +34,10 @@ def random_quote(path: Path, contains: str | None = None) -> dict[str, object] |
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         if contains:
+            # The client's text is matched literally: its % and _ are not LIKE wildcards.
+            escaped = contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             rows = db.execute(
-                "SELECT id, text, author FROM quotes WHERE text LIKE ? ORDER BY id", (f"%{contains}%",)
+                "SELECT id, text, author FROM quotes WHERE text LIKE ? ESCAPE '\\' ORDER BY id", (f"%{escaped}%",)
             ).fetchall()
         else:
             rows = db.execute("SELECT id, text, author FROM quotes ORDER BY id").fetchall()

@@ -52,6 +52,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.cache not in CACHE_TYPES:
             raise ValueError(f"APP_CACHE must be one of {', '.join(CACHE_TYPES)}, got {self.cache!r}")
+        if self.trusted_proxies < 0:  # ProxyFix would count from the wrong end and trust a client's entry
+            raise ValueError(f"APP_TRUSTED_PROXIES must be 0 or more, got {self.trusted_proxies}")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -60,7 +62,9 @@ class Settings:
             quotes_db=Path(os.environ.get("APP_QUOTES_DB") or default_db),
             max_upload_bytes=_int_env("APP_MAX_UPLOAD_BYTES", 1024 * 1024),
             trusted_proxies=_int_env("APP_TRUSTED_PROXIES", 0),
-            max_work_ms=_int_env("APP_MAX_WORK_MS", 60_000),
+            # Below the worker timeout (30 s in gunicorn.conf.py and uwsgi.ini), which is below nginx's read
+            # timeout (35 s): a request over the limit gets a clear 400, not a killed worker or a 504.
+            max_work_ms=_int_env("APP_MAX_WORK_MS", 25_000),
             dataset_mb=_int_env("APP_DATASET_MB", 0),
             degraded_ms=_int_env("APP_DEGRADED_MS", 0),
             quote_cost_ms=_int_env("APP_QUOTE_COST_MS", 0),

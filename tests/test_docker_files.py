@@ -49,3 +49,27 @@ def test_compose_publishes_on_loopback_only() -> None:
     published = [port for service in services.values() for port in service.get("ports", [])]
     assert published and all(port.startswith("127.0.0.1:") for port in published)
     assert all("flask-in-production.course" in service["labels"] for service in services.values())
+
+
+def test_compose_services_are_locked_down_and_pinned() -> None:
+    import re
+
+    import yaml
+
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    for name in ("app", "redis"):  # they only serve requests: nothing to write, no capabilities needed
+        service = services[name]
+        assert service["read_only"] and service["cap_drop"] == ["ALL"] and service["mem_limit"], name
+        assert "no-new-privileges:true" in service["security_opt"], name
+    assert "no-new-privileges:true" in services["nginx"]["security_opt"]
+    assert "--maxmemory" in services["redis"]["command"]  # a cache with a bound
+    for service in services.values():  # an image tag names a release (x.y.z), not a moving major version
+        default = re.search(r":-([^}]+)}", service["image"]).group(1)
+        assert re.search(r":\d+\.\d+\.\d+$", default), default
+
+
+def test_the_pod_carries_no_service_account_token() -> None:
+    import yaml
+
+    deployment = yaml.safe_load((REPO / "k8s" / "base" / "deployment.yaml").read_text())
+    assert deployment["spec"]["template"]["spec"]["automountServiceAccountToken"] is False

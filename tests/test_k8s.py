@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench import env, k8s
+from bench.errors import BenchError
 
 needs_kubectl = pytest.mark.skipif(env.find("kubectl") is None and not os.environ.get("CI"),
                                    reason="kubectl is needed to render kustomizations")
@@ -56,20 +57,85 @@ def test_kind_config_gets_the_host_port_asked_for() -> None:
     assert mapping == {"containerPort": 30080, "hostPort": 18080, "listenAddress": "127.0.0.1", "protocol": "TCP"}
 
 
-def test_live_path_commands() -> None:
+def test_live_path_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(k8s, "_tool", lambda name: name)  # the bare names, wherever this machine has them
     cluster = k8s.Cluster(name="t", host_port=18080, image="img:1")
     assert cluster.create()[:5] == ["kind", "create", "cluster", "--name", "t"]
     written = cluster.create()[cluster.create().index("--config") + 1]
     assert "18080" in Path(written).read_text()
-    assert cluster.load_image() == ["kind", "load", "docker-image", "img:1", "--name", "t"]
+    archive = str(cluster.image_archive())
+    assert cluster.save_image() == ["docker", "save", "--output", archive, "img:1"]
+    assert cluster.load_image() == ["kind", "load", "image-archive", archive, "--name", "t"]
     assert cluster.apply("no-probes") == ["kubectl", "--context", "kind-t", "apply", "-k",
                                           str(k8s.K8S / "overlays" / "no-probes")]
     assert cluster.apply("metrics-server")[-1] == str(k8s.K8S / "metrics-server")
     assert cluster.scale(3)[-2:] == ["deployment/web", "--replicas=3"]
     assert cluster.rollout_restart()[-3:] == ["rollout", "restart", "deployment/web"]
+    assert cluster.delete_hpa()[-4:] == ["delete", "hpa", "web", "--ignore-not-found"]
     assert cluster.delete() == ["kind", "delete", "cluster", "--name", "t"]
     assert cluster.url == "http://127.0.0.1:18080"
-    assert next(iter(cluster.commands())) == "create the cluster"
+    assert list(cluster.commands())[:3] == ["check kind's release", "list existing clusters", "create the cluster"]
+
+
+def test_commands_use_the_tools_bench_env_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(env, "find", lambda name: f"/opt/venv/bin/{name}")
+    assert k8s.Cluster().create()[0] == "/opt/venv/bin/kind" and k8s.Cluster().kubectl()[0] == "/opt/venv/bin/kubectl"
+
+
+def test_kind_release_is_checked() -> None:
+    assert k8s.kind_release("kind v0.33.0 go1.24.2 linux/amd64\n") == "v0.33"
+    k8s.check_kind_release(f"kind {k8s.KIND_RELEASE}.1 go1.24.2 darwin/arm64")
+    with pytest.raises(BenchError, match="node image built for kind"):
+        k8s.check_kind_release("kind v0.24.0 go1.22.6 linux/amd64")
+    with pytest.raises(BenchError, match="cannot read"):
+        k8s.check_kind_release("command not found")
+
+
+class _Canned:
+    """Stands for the kind/kubectl commands: answers by the command's last words, records what ran."""
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers, self.ran = answers, []
+
+    def __call__(self, argv: list[str]) -> str:
+        self.ran.append(argv)
+        for key, answer in self.answers.items():
+            if " ".join(argv).endswith(key):
+                if isinstance(answer, Exception):
+                    raise answer
+                return answer
+        return ""
+
+
+def test_an_existing_cluster_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    canned = _Canned({"version": f"kind {k8s.KIND_RELEASE}.0 go1.24.2 linux/amd64", "get clusters": "kind\nt\n"})
+    monkeypatch.setattr(k8s.Cluster, "run", lambda self, argv, timeout=600: canned(argv))
+    registered = []
+    monkeypatch.setattr(k8s.atexit, "register", registered.append)
+    with pytest.raises(BenchError, match="already exists"):
+        k8s.Cluster(name="t").up()
+    assert not any("create" in argv for argv in canned.ran) and registered == []  # nothing created, nothing deleted
+
+
+def test_up_creates_then_loads_through_an_archive(monkeypatch: pytest.MonkeyPatch) -> None:
+    canned = _Canned({"version": f"kind {k8s.KIND_RELEASE}.0 go1.24.2 linux/amd64", "get clusters": "other\n"})
+    monkeypatch.setattr(k8s.Cluster, "run", lambda self, argv, timeout=600: canned(argv))
+    monkeypatch.setattr(k8s, "_tool", lambda name: name)
+    registered = []
+    monkeypatch.setattr(k8s.atexit, "register", registered.append)
+    k8s.Cluster(name="t").up()
+    assert [argv[:3] for argv in canned.ran][2:] == [["kind", "create", "cluster"], ["docker", "save", "--output"],
+                                                    ["kind", "load", "image-archive"]]
+    assert len(registered) == 1  # deleted at exit: this call created it
+
+
+def test_a_slow_first_pull_gets_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def too_slow(*args: object, **kwargs: object) -> None:
+        raise k8s.subprocess.TimeoutExpired(["kind", "create"], 1800)
+
+    monkeypatch.setattr(k8s.subprocess, "run", too_slow)
+    with pytest.raises(BenchError, match="node image of about 1 GB"):
+        k8s.Cluster().run(["kind", "create", "cluster"], timeout=1800)
 
 
 def test_metrics_server_gets_the_flag_kind_needs() -> None:
@@ -77,21 +143,31 @@ def test_metrics_server_gets_the_flag_kind_needs() -> None:
     assert "--kubelet-insecure-tls" in text and "/releases/download/v" in text
 
 
-def test_pods_and_hpa_are_read_from_kubectl_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    pods = {"items": [
-        {"metadata": {"name": "web-1", "labels": {"app": "web"}, "creationTimestamp": "t1"},
-         "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}},
-        {"metadata": {"name": "web-2", "labels": {"app": "web"}, "creationTimestamp": "t2"},
-         "status": {"phase": "Pending", "conditions": []}},
-        {"metadata": {"name": "other", "labels": {}, "creationTimestamp": "t3"}, "status": {}},
-    ]}
-    hpa = {"status": {"currentReplicas": 1, "desiredReplicas": 3,
-                      "currentMetrics": [{"resource": {"current": {"averageUtilization": 140}}}]}}
-    answers = {"pods": pods, "hpa/web": hpa}
-    monkeypatch.setattr(k8s.Cluster, "run", lambda self, argv, timeout=600: json.dumps(answers[argv[-3]]))
-    cluster = k8s.Cluster()
-    assert [(p["pod"], p["ready"]) for p in cluster.pods()] == [("web-1", True), ("web-2", False)]
-    assert cluster.hpa() == {"current": 1, "desired": 3, "cpu %": 140}
+def _pod(name: str, ready: bool, terminating: bool = False, app: str = "web") -> dict:
+    metadata = {"name": name, "labels": {"app": app} if app else {}, "creationTimestamp": "2026-11-22T03:00:00Z"}
+    if terminating:
+        metadata["deletionTimestamp"] = "2026-11-22T03:01:00Z"
+    conditions = [{"type": "Ready", "status": "True" if ready else "False"}]
+    return {"metadata": metadata, "status": {"phase": "Running", "conditions": conditions}}
+
+
+def test_pods_are_read_from_kubectl_json() -> None:
+    listing = {"items": [_pod("web-1", True), _pod("web-2", False), _pod("web-3", True, terminating=True),
+                         _pod("other", True, app="")]}
+    pods = k8s.pods_from(json.dumps(listing))
+    assert [(p["pod"], p["ready"], p["terminating"]) for p in pods] == [
+        ("web-1", True, False), ("web-2", False, False), ("web-3", True, True)]
+    assert k8s.victim(pods) == "web-1"  # Ready and not already terminating from a rollout
+    with pytest.raises(BenchError, match="no Ready pod"):
+        k8s.victim([p for p in pods if p["pod"] != "web-1"])
+
+
+def test_an_hpa_without_metrics_wishes_nothing_yet() -> None:
+    fresh = {"status": {"currentReplicas": 1, "desiredReplicas": 0}}  # what a new HPA reports before metrics
+    measured = {"status": {"currentReplicas": 1, "desiredReplicas": 3,
+                           "currentMetrics": [{"resource": {"current": {"averageUtilization": 140}}}]}}
+    assert k8s.hpa_from(json.dumps(fresh)) == {"current": 1, "desired": None, "cpu %": None, "measured": False}
+    assert k8s.hpa_from(json.dumps(measured)) == {"current": 1, "desired": 3, "cpu %": 140, "measured": True}
 
 
 def test_manifests_round_trip_through_the_client_models() -> None:

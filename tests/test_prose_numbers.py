@@ -25,10 +25,11 @@ ALLOWED: dict[str, set[str]] = {
     "02": {"×2", "50 ms", "20 requests/s", "100 ms", "6 s", "64 MB", "3 s", "20 ms"},  # settings the cells use
     "03": {"1 ms", "2 s", "6 s", "10 seconds", "64 MB", "× 8", "5 ms", "20 ms", "4 KB", "6 KB"},  # settings, the test
     # cookie's size; uWSGI's documented defaults (min-worker-lifetime, buffer-size)
-    "04": {"1 MB", "30 ms", "50 requests/s", "20 ms", "2 ×", "40 KB"},  # the config's limits; the degraded host's
-    # delay; the size of the static file served
+    "04": {"1 MB", "30 ms", "50 requests/s", "20 ms", "2 ×", "40 KB", "25 s", "30 s", "35 s", "2 s", "3 s"},
+    # the config's limits and timeouts; the degraded host's delay; the static file's size; the demo's timeouts
     "05": {"5 s", "20 ms", "× 50"},  # docker stop's timeout here; /cpu?ms=20 → 50 req/s per worker
-    "06": {"1 GB", "60%"},  # kind's node image (its documentation); the HPA's target in the manifest
+    "06": {"1 GB", "60%", "180 s", "300 s"},  # kind's node image (its documentation); the HPA's target in the
+    # manifest; the HPA section's load in quick and full mode
     "07": {"50 ms", "60 s", "200 requests/s", "200 ×", "2 ×", "20%"},  # settings; Little's law example; drift
 }
 
