@@ -44,6 +44,10 @@ GENERATOR_BOUND_MACHINE_SHARE = 0.4
 # request), such a run loses about the generator's share of the busy CPU; past this share the number
 # is too low to stand for the server.
 IDLE_MARGIN = 1.2
+# `scripts/portability.sh half` stands for a slower machine with a busy loop on each core, at equal CPU weight
+# with the suite. It names them here, with the share of each core they leave: their CPU is the machine being
+# slower, not other work, so it is left out of "busy" and the usable cores shrink by that share instead.
+BACKGROUND_PIDS, CPU_SHARE = "BENCH_BACKGROUND_PIDS", "BENCH_CPU_SHARE"
 INTERFERENCE_SHARE = 0.1
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _LOCUST_CPU_WARNING = "CPU usage above"
@@ -208,8 +212,9 @@ class _CpuWatch:
     def _machine_busy_seconds(self) -> float:
         times = psutil.cpu_times(percpu=True)
         chosen = [times[i] for i in self.cpus if i < len(times)] if self.cpus else times
-        return sum(t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
+        busy = sum(t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
                    + getattr(t, "steal", 0) for t in chosen)
+        return busy - _background_seconds()
 
     def sample(self) -> float:
         """Take a sample; return the total."""
@@ -330,10 +335,28 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     result = _parse(out, log_path, label, url, paths, users, duration, processes, user_class, *watch.medians())
     result.events = fired
     result.machine_busy = watch.machine_busy()
-    result.generator_share = generator_share(result.generator_cpu_total / 100, result.machine_busy, usable_cpus())
+    result.generator_share = generator_share(result.generator_cpu_total / 100, result.machine_busy, capacity_cores())
     if server is not None and result.requests:
         result.server_cpu_ms = server_cpu * 1000 / result.requests
     return result
+
+
+def _background_seconds() -> float:
+    """CPU seconds used so far by the busy loops that stand for a slower machine (BENCH_BACKGROUND_PIDS)."""
+    total = 0.0
+    for pid in os.environ.get(BACKGROUND_PIDS, "").split():
+        try:
+            times = psutil.Process(int(pid)).cpu_times()
+            total += times.user + times.system
+        except (psutil.Error, ValueError):
+            continue
+    return total
+
+
+def capacity_cores() -> float:
+    """The cores experiments may use, in whole cores' worth: usable cores times the share of each core left
+    to this process (1, except in `portability.sh half`)."""
+    return usable_cpus() * float(os.environ.get(CPU_SHARE) or 1)
 
 
 def generator_share(generator_cores: float, busy_cores: float, usable: float) -> float:

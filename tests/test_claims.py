@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,17 @@ def test_interference_counts_only_on_a_contended_machine() -> None:
     assert generator_share(0.1, 0.3, 2.0) == 0.0  # mostly idle: locust took nothing the server wanted
     assert generator_share(0.4, 1.4, 2.0) == 0.0  # one process under the GIL left a core's worth idle
     assert generator_share(0.2, float("nan"), 2.0) == 0.0  # too short to tell
+
+
+def test_a_simulated_slower_machine_is_not_counted_as_other_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import load
+
+    monkeypatch.setattr(load, "usable_cpus", lambda: 2.0)
+    assert load.capacity_cores() == 2.0 and load._background_seconds() == 0.0
+    monkeypatch.setenv(load.CPU_SHARE, "0.5")
+    monkeypatch.setenv(load.BACKGROUND_PIDS, f"{os.getpid()} not-a-pid 999999999")
+    assert load.capacity_cores() == 1.0  # each core gives half: one core's worth in all
+    assert load._background_seconds() > 0  # the busy loops' CPU (here: this process's own) is known
 
 
 def test_a_claim_this_machine_cannot_measure_does_not_fail(monkeypatch: pytest.MonkeyPatch,

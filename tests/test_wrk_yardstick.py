@@ -57,7 +57,7 @@ def _flagged(run: LoadResult) -> bool:
 @pytest.mark.load
 @pytest.mark.skipif(env.find("wrk") is None, reason="wrk is not installed (make test installs it)")
 def test_every_unflagged_run_agrees_with_wrk() -> None:
-    report, unflagged = [], 0
+    report, unflagged = [], []
     for server_factory, path, connections in TARGETS:
         with server_factory() as server:
             # there and back (wrk, bench, bench, wrk): a slow drift of the machine favours neither
@@ -71,8 +71,8 @@ def test_every_unflagged_run_agrees_with_wrk() -> None:
                           f"{yardstick:,.0f} = {ratio:.2f}, generator share {run.generator_share:.0%}, "
                           f"busy {run.machine_busy:.2f} cores" + (" (flagged)" if _flagged(run) else ""))
             if not _flagged(run):
-                unflagged += 1
+                unflagged.append(path)
                 assert abs(ratio - 1) <= TOLERANCE, "\n".join(report)
     print("\n".join(report))
-    # The flag is not simply up whenever the machine is busy: waiting requests and the one-process server pass.
-    assert unflagged >= 4, "\n".join(report)
+    # The flag is not simply always up: runs of waiting requests leave the machine idle and pass unflagged.
+    assert unflagged.count("/io?ms=20") == 2, "\n".join(report)
