@@ -182,3 +182,53 @@ def test_manifests_round_trip_through_the_client_models() -> None:
 @pytest.mark.skipif(not (os.environ.get("CI") and sys.platform == "linux"), reason="CI must render manifests")
 def test_ci_has_kubectl() -> None:
     assert env.find("kubectl"), "kubectl is needed for `kubectl kustomize` in make test"
+
+
+def test_the_metrics_api_is_awaited(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter([BenchError("the server is currently unable to handle the request"), '{"items": []}'])
+
+    def run(self: k8s.Cluster, argv: list[str], timeout: float = 600) -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(k8s.Cluster, "run", run)
+    no_wait = k8s.wait_fixed(0)
+    monkeypatch.setattr(k8s, "wait_fixed", lambda seconds: no_wait)
+    k8s.Cluster().wait_for_metrics(timeout=5)  # the first refusal was waited out
+    with pytest.raises(StopIteration):
+        next(answers)
+
+
+def test_the_app_is_awaited_through_the_port_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    class Answer:
+        def raise_for_status(self) -> None:
+            if len(calls) < 3:  # kube-proxy has not programmed the Service yet: connection refused, twice
+                raise k8s.requests.ConnectionError("refused")
+
+    def get(url: str, timeout: float) -> Answer:
+        calls.append(url)
+        return Answer()
+
+    monkeypatch.setattr(k8s.requests, "get", get)
+    no_wait = k8s.wait_fixed(0)
+    monkeypatch.setattr(k8s, "wait_fixed", lambda seconds: no_wait)
+    k8s.Cluster(host_port=18080).wait_answering(timeout=5)
+    assert calls == ["http://127.0.0.1:18080/healthz"] * 3
+
+
+def test_lab06_live_check_reports_a_failed_setup_as_a_cross(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lab06_check", k8s.REPO / "labs" / "06" / "check.py")
+    lab = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lab)
+    monkeypatch.setattr(lab.images, "build", lambda *args, **kwargs: None)
+    monkeypatch.setattr(k8s.Cluster, "up", lambda self: (_ for _ in ()).throw(BenchError("kind create failed")))
+    monkeypatch.setattr(k8s.Cluster, "down", lambda self: None)
+    (tmp_path / "deployment.yaml").write_text("kind: Deployment\n")
+    check = lab._live(tmp_path / "deployment.yaml", "live")
+    assert not check.passed and "kind create failed" in check.detail
