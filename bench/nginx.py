@@ -6,7 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 import psutil
@@ -62,9 +62,9 @@ class AppProxy(Nginx):
 
 
 def proxy(*servers: Server, protocol: str = "http", policy: str = "round-robin", keepalive: int = 16,
-          without: Sequence[str] = ()) -> AppProxy:
-    """An nginx (not started) in front of `servers`; `without` leaves directives out (see `Nginx`)."""
-    return AppProxy(servers, protocol=protocol, policy=policy, keepalive=keepalive, without=without)
+          edits: Mapping[str, str] | None = None) -> AppProxy:
+    """An nginx (not started) in front of `servers`; `edits` changes or drops directives (see `Nginx`)."""
+    return AppProxy(servers, protocol=protocol, policy=policy, keepalive=keepalive, edits=edits)
 
 
 def get_json_from(url: str, source_ip: str, headers: dict[str, str] | None = None) -> dict[str, object]:

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -344,18 +344,19 @@ class Nginx(Server):
     """nginx run as the current user from its own prefix directory, never the system service.
 
     `template` is a file under config/nginx/ (or an absolute path); `values` fill its @PLACEHOLDERS@
-    (PORT, PREFIX and STATIC are filled in for you). `without`: directives left out of the rendered
-    config (lines starting with one of them), to show what a line is for.
+    (PORT, PREFIX and STATIC are filled in for you). `edits`: {directive: replacement} for the rendered
+    config, to show what a line is for: each line starting with the directive becomes the replacement
+    ("" leaves it out).
     """
 
     kind = "nginx"
     ready_path = "/"
 
     def __init__(self, template: str = "ceiling.conf", values: dict[str, object] | None = None,
-                 ready_path: str = "/", without: Sequence[str] = (), **kw: object) -> None:
+                 ready_path: str = "/", edits: Mapping[str, str] | None = None, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.template, self.values, self.ready_path = CONFIG / "nginx" / template, dict(values or {}), ready_path
-        self.without = tuple(without)
+        self.edits = dict(edits or {})
         self.prefix: Path | None = None
 
     def _globals(self) -> str:
@@ -377,10 +378,15 @@ class Nginx(Server):
             (self.prefix / sub).mkdir(parents=True, exist_ok=True)
         values = {"PORT": self.port, "PREFIX": self.prefix, "STATIC": REPO / "sample_app" / "static", **self.values}
         conf = render_file(self.template, values, self.prefix / "nginx.conf")
-        if self.without:
-            kept = [line for line in conf.read_text().splitlines(keepends=True)
-                    if not line.strip().startswith(self.without)]
-            conf.write_text("".join(kept))
+        if self.edits:
+            conf.write_text("".join(self._edited(line) for line in conf.read_text().splitlines(keepends=True)))
+
+    def _edited(self, line: str) -> str:
+        for directive, replacement in self.edits.items():
+            if line.strip().startswith(directive):
+                indent = line[: len(line) - len(line.lstrip())]
+                return f"{indent}{replacement}\n" if replacement else ""
+        return line
 
     def test_config(self) -> subprocess.CompletedProcess[str]:
         """`nginx -t` on the rendered config (renders it first)."""

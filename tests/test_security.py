@@ -24,7 +24,8 @@ from bench.nginx import AppProxy, proxy
 from bench.servers import Gunicorn, Server, Uwsgi
 from sample_app.settings import Settings
 
-pytestmark = pytest.mark.security
+pytestmark = [pytest.mark.security,
+              pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")]  # offered on purpose
 EVIL = "evil.example"
 ATTACKER = "203.0.113.9"  # TEST-NET-3: an address no real client has
 

@@ -109,6 +109,20 @@ def test_nginx_config_test_passes() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_nginx_edits_change_or_drop_a_directive() -> None:
+    from bench.nginx import proxy
+
+    server = Gunicorn(workers=1)
+    server.port = 18000  # never started: only its port goes into the config
+    web = proxy(server, edits={"proxy_next_upstream ": "proxy_next_upstream off;",
+                               "proxy_set_header X-Forwarded-Host": ""})
+    assert web.test_config().returncode == 0
+    assert web.prefix is not None
+    conf = (web.prefix / "nginx.conf").read_text()
+    assert "        proxy_next_upstream off;\n" in conf and "proxy_next_upstream_tries 2;" in conf
+    assert "proxy_set_header X-Forwarded-Host" not in conf and "proxy_set_header X-Forwarded-Port" in conf
+
+
 def test_kill_takes_down_the_whole_group() -> None:
     server = Gunicorn(workers=2).start()
     pids = [p.pid for p in server.processes()]

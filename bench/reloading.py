@@ -1,0 +1,73 @@
+"""Does a running server pick up changed code? A two-file app in a folder of its own, edited while it runs.
+
+    with bench.reloading.ChangingApp() as code, bench.Gunicorn(app=code.app, args=code.args) as server:
+        code.write("v2")                 # change a module the app imports
+        bench.reloading.answer(server)   # still "v1": a worker keeps the code it imported
+
+The app module imports `version.py`; `write()` replaces that file, as an editor or a deploy would.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+import requests
+
+from bench.servers import Server
+
+_APP = '''"""A WSGI app that answers with the version its module imported."""
+import version
+
+
+def application(environ, start_response):
+    body = version.VERSION.encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+'''
+
+
+class ChangingApp:
+    """A folder holding `toy_app.py` and the `version.py` it imports; removed on exit."""
+
+    app = "toy_app:application"
+
+    def __init__(self, version: str = "v1") -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="changing-app-"))
+        (self.folder / "toy_app.py").write_text(_APP)
+        self.args = ["--chdir", str(self.folder)]  # gunicorn imports the app from the folder
+        self.write(version)
+
+    def write(self, version: str) -> None:
+        """Replace version.py (a new file moved into place, as deploy tools do)."""
+        fresh = self.folder / "version.py.new"
+        fresh.write_text(f"VERSION = {version!r}\n")
+        fresh.replace(self.folder / "version.py")
+
+    def __enter__(self) -> ChangingApp:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def answer(server: Server) -> str:
+    """What the server answers now."""
+    return requests.get(server.url + "/", timeout=5).text
+
+
+def seconds_until(server: Server, expected: str, timeout: float = 10.0) -> float | None:
+    """Seconds until the server answers `expected` (polled every 50 ms), None if it never did in `timeout`."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            if answer(server) == expected:
+                return time.monotonic() - started
+        except requests.RequestException:
+            pass  # workers being replaced
+        time.sleep(0.05)
+    return None
