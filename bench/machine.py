@@ -39,6 +39,9 @@ CPU_WORK_PER_GENERATOR_MS = 30
 # Paced runs that measure the server's CPU per request keep server and generator this busy (cores):
 # the machine is then never contended, whatever its size.
 PACED_CORES = 0.4
+# Cached facts stand while this CPU's speed is within this share of the speed they were measured at
+# (minute-to-minute drift stays inside it; a CPU half as fast does not).
+SPEED_TOLERANCE = 0.4
 
 
 @dataclass(frozen=True)
@@ -153,12 +156,15 @@ def measure() -> Facts:
 
 
 def cached() -> Facts | None:
-    """The cached facts, if they were measured under the current key."""
+    """The cached facts, if they were measured under the current key on a CPU of the same speed (a laptop
+    on battery, or a busy machine, is another machine as far as plans go: a fifth of a second to check)."""
     try:
         facts = Facts(**json.loads(_cache_path().read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    return facts if facts.key == cache_key() else None
+    if facts.key != cache_key():
+        return None
+    return facts if abs(python_loop_ms() / facts.python_loop_ms - 1) <= SPEED_TOLERANCE else None
 
 
 def facts(remeasure: bool = False) -> Facts:
