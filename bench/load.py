@@ -353,10 +353,14 @@ def _background_seconds() -> float:
     return total
 
 
+def core_share() -> float:
+    """The share of each core left to this process: 1, except in `portability.sh half`."""
+    return float(os.environ.get(CPU_SHARE) or 1)
+
+
 def capacity_cores() -> float:
-    """The cores experiments may use, in whole cores' worth: usable cores times the share of each core left
-    to this process (1, except in `portability.sh half`)."""
-    return usable_cpus() * float(os.environ.get(CPU_SHARE) or 1)
+    """The cores experiments may use, in whole cores' worth: usable cores times the share of each."""
+    return usable_cpus() * core_share()
 
 
 def generator_share(generator_cores: float, busy_cores: float, usable: float) -> float:
@@ -385,8 +389,8 @@ def _parse(out: Path, log_path: Path, label: str, url: str, paths: list[str], us
     elapsed = max(e["last_request_timestamp"] or 0 for e in entries) - min(e["start_time"] for e in entries)
     failures_path = out / "run_failures.csv"
     failure_messages = pd.read_csv(failures_path) if failures_path.exists() else pd.DataFrame()
-    machine_share = generator_total / (100 * (os.cpu_count() or 1))
-    bound = (generator_cpu >= GENERATOR_BOUND_CPU or machine_share >= GENERATOR_BOUND_MACHINE_SHARE
+    machine_share = generator_total / (100 * (os.cpu_count() or 1) * core_share())
+    bound = (generator_cpu >= GENERATOR_BOUND_CPU * core_share() or machine_share >= GENERATOR_BOUND_MACHINE_SHARE
              or _LOCUST_CPU_WARNING in log)
     return LoadResult(
         label=label, url=url, paths=paths, users=users, duration=duration, processes=processes,
