@@ -389,7 +389,7 @@ def _parse(out: Path, log_path: Path, label: str, url: str, paths: list[str], us
     elapsed = max(e["last_request_timestamp"] or 0 for e in entries) - min(e["start_time"] for e in entries)
     failures_path = out / "run_failures.csv"
     failure_messages = pd.read_csv(failures_path) if failures_path.exists() else pd.DataFrame()
-    machine_share = generator_total / (100 * (os.cpu_count() or 1) * core_share())
+    machine_share = generator_total / (100 * capacity_cores())  # of the cores this process may use
     bound = (generator_cpu >= GENERATOR_BOUND_CPU * core_share() or machine_share >= GENERATOR_BOUND_MACHINE_SHARE
              or _LOCUST_CPU_WARNING in log)
     return LoadResult(

@@ -155,7 +155,8 @@ def test_facts_are_cached_per_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(machine, "python_loop_ms", lambda: 60.0)  # the speed the fake facts were measured at
     first, again = machine.facts(), machine.facts()
     assert first == again and len(measured) == 1
-    monkeypatch.setattr(machine, "affinity_cores", lambda: 1)  # taskset -c 0: another machine, as far as plans go
+    other_cores = machine.affinity_cores() + 1  # taskset, or another machine: new plans
+    monkeypatch.setattr(machine, "affinity_cores", lambda: other_cores)
     machine.facts()
     assert len(measured) == 2
     monkeypatch.setattr(machine, "python_loop_ms", lambda: 2 * 60.0)  # the same machine, now at half speed

