@@ -239,7 +239,7 @@ class Cluster:
     def save_image(self) -> list[str]:
         """`docker save` the app image to a file: `kind load docker-image` breaks with Docker's containerd
         image store, loading an archive does not."""
-        return ["docker", "save", "--output", str(self.image_archive()), self.image]
+        return [_tool("docker"), "save", "--output", str(self.image_archive()), self.image]
 
     def load_image(self) -> list[str]:
         return [_tool("kind"), "load", "image-archive", str(self.image_archive()), "--name", self.name]
