@@ -54,25 +54,44 @@ def _flagged(run: LoadResult) -> bool:
     return run.generator_bound or run.interfered
 
 
+def _measure(server_factory: Callable[[], Server], path: str, connections: int) -> list[tuple[LoadResult, float]]:
+    """Two bench runs between two wrk runs (there and back: a slow drift of the machine favours neither),
+    each bench run with its ratio to the mean of the two wrk runs."""
+    with server_factory() as server:
+        first = wrk.run(server, path, connections, SECONDS)
+        label = f"{type(server).__name__} {path} ×{connections}"
+        runs = [run_load(server, path, users=connections, duration=SECONDS, progress=False, label=label)
+                for _ in range(2)]
+        last = wrk.run(server, path, connections, SECONDS)
+    yardstick = (first.rps + last.rps) / 2
+    return [(run, run.rps / yardstick) for run in runs]
+
+
+def _line(run: LoadResult, ratio: float) -> str:
+    return (f"{run.label}: bench {run.rps:,.0f} req/s = {ratio:.2f} × wrk, generator share {run.generator_share:.0%}, "
+            f"busy {run.machine_busy:.2f} cores" + (" (flagged)" if _flagged(run) else ""))
+
+
+def _disagreeing(measured: list[tuple[LoadResult, float]]) -> list[tuple[LoadResult, float]]:
+    return [(run, ratio) for run, ratio in measured if not _flagged(run) and abs(ratio - 1) > TOLERANCE]
+
+
 @pytest.mark.load
 @pytest.mark.skipif(env.find("wrk") is None, reason="wrk is not installed (make test installs it)")
 def test_every_unflagged_run_agrees_with_wrk() -> None:
+    """A target whose unflagged run disagrees is measured once more: the machine drifts ±20% from one minute to
+    the next, and one disagreement can be drift. A bench that is really low (the flag missing a cause) is low
+    both times, and fails."""
     report, unflagged = [], []
     for server_factory, path, connections in TARGETS:
-        with server_factory() as server:
-            # there and back (wrk, bench, bench, wrk): a slow drift of the machine favours neither
-            first = wrk.run(server, path, connections, SECONDS)
-            runs = [run_load(server, path, users=connections, duration=SECONDS, progress=False) for _ in range(2)]
-            last = wrk.run(server, path, connections, SECONDS)
-        yardstick = (first.rps + last.rps) / 2
-        for run in runs:
-            ratio = run.rps / yardstick
-            report.append(f"{type(server).__name__} {path} ×{connections}: bench {run.rps:,.0f} / wrk "
-                          f"{yardstick:,.0f} = {ratio:.2f}, generator share {run.generator_share:.0%}, "
-                          f"busy {run.machine_busy:.2f} cores" + (" (flagged)" if _flagged(run) else ""))
-            if not _flagged(run):
-                unflagged.append(path)
-                assert abs(ratio - 1) <= TOLERANCE, "\n".join(report)
+        measured = _measure(server_factory, path, connections)
+        report += [_line(run, ratio) for run, ratio in measured]
+        if _disagreeing(measured):
+            report.append("  disagreed: measured again")
+            measured = _measure(server_factory, path, connections)
+            report += [_line(run, ratio) for run, ratio in measured]
+            assert not _disagreeing(measured), "\n".join(report)
+        unflagged += [path for run, _ in measured if not _flagged(run)]
     print("\n".join(report))
     # The flag is not simply always up: runs of waiting requests leave the machine idle and pass unflagged.
     assert unflagged.count("/io?ms=20") == 2, "\n".join(report)
