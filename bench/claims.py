@@ -97,9 +97,9 @@ def claim(statement: str, holds: bool, evidence: Mapping[str, object] | str = ""
 
     `runs`: the load runs the evidence comes from (a generator-bound or interfered one makes the claim
     "refused").
-    `at_least`: runs whose rate enters the claim only as a lower bound ("A serves at least 1.5× B": A).
-    Interference can only lower a server's measured rate, so an interfered run may stand here; a
-    generator-bound one still may not.
+    `at_least`: runs on the winning side of the claim ("A serves at least 1.5× B", "A's p95 is lower": A).
+    Interference can only make a server look worse (a lower rate, a higher latency), so an interfered run
+    may stand here; a generator-bound one still may not.
     `needs_cores`: usable cores the experiment needs to mean anything (`why_cores` says why).
     `cannot`: a reason this machine cannot measure the claim, found by the notebook (empty: it can).
     """

@@ -49,6 +49,9 @@ IDLE_MARGIN = 1.2
 # slower, not other work, so it is left out of "busy" and the usable cores shrink by that share instead.
 BACKGROUND_PIDS, CPU_SHARE = "BENCH_BACKGROUND_PIDS", "BENCH_CPU_SHARE"
 INTERFERENCE_SHARE = 0.1
+# A server that can keep fewer cores busy than the machine has (one process under the GIL, one worker) and used
+# at least this share of them got all the CPU it could use: the generator ran on the cores it could not use.
+SATURATED = 0.85
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _LOCUST_CPU_WARNING = "CPU usage above"
 
@@ -79,6 +82,7 @@ class LoadResult:
     mean: float = float("nan")  # mean response time, milliseconds
     machine_busy: float = float("nan")  # cores busy on the whole machine while the load ran
     generator_share: float = 0.0  # the generator's part of that busy CPU, when the machine was contended
+    server_busy: float = float("nan")  # cores the server kept busy, when the target is a bench Server
 
     @property
     def interfered(self) -> bool:
@@ -201,11 +205,13 @@ def _timeseries(entries: list[dict], history: pd.DataFrame) -> pd.DataFrame:
 class _CpuWatch:
     """Samples the CPU use of a process tree (% of one core): its busiest process, and all of it."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, server: Server | None = None) -> None:
         self.root = psutil.Process(pid)
+        self.server = server
         self.procs: dict[int, psutil.Process] = {}
         self.samples: list[tuple[float, float, float]] = []  # (time, busiest, total)
         self.machine: list[tuple[float, float]] = []  # (time, busy CPU seconds of the cores we may use)
+        self.served: list[tuple[float, float]] = []  # (time, CPU seconds the server has used)
         self.cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         self.started = time.monotonic()
 
@@ -232,14 +238,17 @@ class _CpuWatch:
         now = time.monotonic() - self.started
         self.samples.append((now, max(shares, default=0.0), sum(shares)))
         self.machine.append((now, self._machine_busy_seconds()))
+        if self.server is not None and self.server.running:
+            self.served.append((now, self.server.cpu_seconds()))
         return sum(shares)
 
     def machine_busy(self, skip: float = 1.0) -> float:
         """Cores busy on the machine (all processes) after the first `skip` seconds."""
-        kept = [m for m in self.machine if m[0] >= skip] or self.machine
-        if len(kept) < 2 or kept[-1][0] <= kept[0][0]:
-            return float("nan")
-        return (kept[-1][1] - kept[0][1]) / (kept[-1][0] - kept[0][0])
+        return _rate(self.machine, skip)
+
+    def server_busy(self, skip: float = 1.0) -> float:
+        """Cores the server kept busy after the first `skip` seconds (NaN when the target is not a bench Server)."""
+        return _rate(self.served, skip)
 
     def medians(self, skip: float = 1.0) -> tuple[float, float]:
         """(busiest, total) medians after the first `skip` seconds (locust's start-up burns CPU too)."""
@@ -247,6 +256,14 @@ class _CpuWatch:
         if not kept:
             return 0.0, 0.0
         return median(s[1] for s in kept), median(s[2] for s in kept)
+
+
+def _rate(counter: list[tuple[float, float]], skip: float) -> float:
+    """Seconds of CPU per second, from (time, CPU seconds so far) samples after the first `skip` seconds."""
+    kept = [m for m in counter if m[0] >= skip] or counter
+    if len(kept) < 2 or kept[-1][0] <= kept[0][0]:
+        return float("nan")
+    return (kept[-1][1] - kept[0][1]) / (kept[-1][0] - kept[0][0])
 
 
 Event = tuple[float, str, Callable[[], object]]  # (seconds after the load starts, name, action)
@@ -299,10 +316,10 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     proc, entry = registry.spawn(_locust_argv(url, users, duration, processes, user_class, out / "run"), log_path,
                                  "locust", env={"BENCH_PATHS": "\n".join(paths),
                                                 "BENCH_RATE": f"{rate / users:g}" if rate else ""})
-    watch = _CpuWatch(proc.pid)
+    server = target if isinstance(target, Server) and target.running else None
+    watch = _CpuWatch(proc.pid, server)
     pending, fired = sorted(events, key=lambda e: e[0]), {}
     started: float | None = None
-    server = target if isinstance(target, Server) and target.running else None
     server_cpu = server.cpu_seconds() if server else float("nan")
     bar = tqdm(total=round(duration), desc=label, unit="s", file=sys.stderr, disable=not progress,
                bar_format="{desc}: {bar} {n:.0f}/{total:.0f} s{postfix}")
@@ -334,8 +351,10 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
         raise LoadError(f"the load ended before these events: {[name for _, name, _ in pending]}")
     result = _parse(out, log_path, label, url, paths, users, duration, processes, user_class, *watch.medians())
     result.events = fired
-    result.machine_busy = watch.machine_busy()
-    result.generator_share = generator_share(result.generator_cpu_total / 100, result.machine_busy, capacity_cores())
+    result.machine_busy, result.server_busy = watch.machine_busy(), watch.server_busy()
+    most = server.max_cores() if server is not None else None
+    result.generator_share = generator_share(result.generator_cpu_total / 100, result.machine_busy, capacity_cores(),
+                                             result.server_busy, most * core_share() if most else None)
     if server is not None and result.requests:
         result.server_cpu_ms = server_cpu * 1000 / result.requests
     return result
@@ -363,11 +382,16 @@ def capacity_cores() -> float:
     return usable_cpus() * core_share()
 
 
-def generator_share(generator_cores: float, busy_cores: float, usable: float) -> float:
+def generator_share(generator_cores: float, busy_cores: float, usable: float, server_cores: float = float("nan"),
+                    server_ceiling: float | None = None) -> float:
     """The generator's part of the machine's busy CPU, counted only when the machine was contended: when
     less CPU sat idle than the generator used (with IDLE_MARGIN), the server could have used the
-    generator's CPU. On a machine with room to spare the generator takes nothing the server wanted."""
+    generator's CPU. On a machine with room to spare the generator takes nothing the server wanted; nor
+    does it from a server that can use fewer cores than the machine has (`server_ceiling`, in cores) and
+    used (SATURATED) all of them."""
     if math.isnan(busy_cores) or busy_cores <= 0 or usable - busy_cores >= IDLE_MARGIN * generator_cores:
+        return 0.0
+    if server_ceiling is not None and server_ceiling < usable and server_cores >= SATURATED * server_ceiling:
         return 0.0
     return min(1.0, generator_cores / busy_cores)
 

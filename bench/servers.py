@@ -60,6 +60,12 @@ class Server:
     def command(self) -> list[str]:
         raise NotImplementedError
 
+    def max_cores(self) -> float | None:
+        """The most cores this server's processes can keep busy at once (one per Python process: each has
+        its own GIL), or None when it is not known. A server held to fewer cores than the machine has
+        leaves the rest idle whatever the load generator does."""
+        return None
+
     def prepare(self) -> None:
         """Render config files before start (nothing by default)."""
 
@@ -217,6 +223,9 @@ class DevServer(Server):
                 "--port", str(self.port), "--no-reload", "--debugger" if self.debug else "--no-debugger",
                 "--with-threads" if self.threaded else "--without-threads"]
 
+    def max_cores(self) -> float:
+        return 1.0  # one process: its threads take turns under the GIL
+
 
 class Wsgiref(Server):
     """The standard library's reference WSGI server: one request at a time."""
@@ -230,6 +239,9 @@ class Wsgiref(Server):
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "bench.wsgiref_serve", self.app, str(self.port)]
+
+    def max_cores(self) -> float:
+        return 1.0
 
 
 class Gunicorn(Server):
@@ -250,6 +262,9 @@ class Gunicorn(Server):
         flags = [part for flag, value in overrides.items() if value is not None for part in (flag, str(value))]
         return [env.require("gunicorn"), "--config", str(self.config), "--bind", f"{ports.HOST}:{self.port}",
                 *flags, *self.args, self.app]
+
+    def max_cores(self) -> float | None:
+        return float(self.workers) if self.workers else None  # None: the config file's count
 
     def _has_ready_hook(self) -> bool:
         return READY_LINE in self.config.read_text()
@@ -320,6 +335,10 @@ class Uwsgi(Server):
         return [env.require("uwsgi"), "--ini", str(ini), f"--{self.protocol}", f"{ports.HOST}:{self.port}",
                 "--module", self.app, "--processes", str(self.processes_n), "--threads", str(self.threads),
                 "--home", sys.prefix, *self._stats_args(), *self.args]
+
+    def max_cores(self) -> float:
+        return float(self.processes_n + (self.protocol == "http"))  # --http adds a router process
+
 
     def _stats_args(self) -> list[str]:
         return [] if self.stats_port is None else ["--stats", f"{ports.HOST}:{self.stats_port}", "--stats-http"]

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Run the test suite as if on other machines (for contributors; see README "For contributors").
 #   scripts/portability.sh as-is      make test, as it is
-#   scripts/portability.sh half       every core half as fast: a busy loop pinned to each core, in a
-#                                     cgroup with the same CPU weight as the suite's (root, cgroups)
+#   scripts/portability.sh half       every core half as fast: a busy loop pinned to each core, held to
+#                                     half of it by a CPU quota and always given that half (root, cgroups)
 #   scripts/portability.sh one-core   pinned to one core with taskset: claims that need two cores
 #                                     must say "not measurable", and nothing may fail
 # Anything after `--` replaces `make test` (e.g. `-- make test PYTEST_ARGS=notebooks/02_gunicorn.ipynb`).
 #
-# Why busy loops rather than a CPU quota of 1 CPU: a quota caps the *total* (the suite would see one
-# usable core, and the scaling claims would rightly say "not measurable"); equal-weight competitors
-# keep two cores and halve what each gives, like the slower machines of the same kind.
+# Why busy loops rather than a CPU quota of 1 CPU on the suite: a quota caps the *total* (the suite would
+# see one usable core, and the scaling claims would rightly say "not measurable"); a busy loop on each core
+# keeps two cores and halves what each gives, like the slower machines of the same kind. The loops get a
+# quota of half a core each and the highest CPU weight, so they take exactly half of each core whatever the
+# suite runs there (at equal weight they took a third to a half, depending on where the suite's load sat).
+# The quota's period is 10 ms: with the default 100 ms a loop ran 50 ms at a stretch, and every request that
+# woke up behind it waited that long, which no slower CPU does; with shorter periods the loops lose more of
+# their quota to the scheduler's time slices. So the suite gets about half of each core, and the share it
+# really gets is measured and passed to the bench (BENCH_CPU_SHARE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 how=${1:-}; shift || true
@@ -30,18 +36,35 @@ case "$how" in
   one-core) exec taskset -c 0 "${cmd[@]}" ;;
   half)
     [ "$(id -u)" = 0 ] || { echo "error: 'half' needs root (it makes cgroups)" >&2; exit 2; }
-    root=$(cgroup_dir); weight=cpu.shares; [ -f "$root/cgroup.controllers" ] && weight=cpu.weight
+    root=$(cgroup_dir); cores=$(nproc)
     suite=$root/fip-suite-$$; hog=$root/fip-hog-$$
     mkdir "$suite" "$hog"
-    value=$(cat "$suite/$weight"); echo "$value" > "$hog/$weight"
+    if [ -f "$root/cgroup.controllers" ]; then  # v2
+      echo 10000 > "$hog/cpu.weight"; echo "$((cores * 5000)) 10000" > "$hog/cpu.max"
+    else  # v1
+      echo 262144 > "$hog/cpu.shares"; echo 10000 > "$hog/cpu.cfs_period_us"
+      echo $((cores * 5000)) > "$hog/cpu.cfs_quota_us"
+    fi
     trap 'stop_hogs; rmdir "$suite" "$hog" 2>/dev/null || true' EXIT
-    for core in $(seq 0 $(($(nproc) - 1))); do
+    for core in $(seq 0 $((cores - 1))); do
       ( echo "$BASHPID" > "$hog/cgroup.procs"; exec taskset -c "$core" python3 -c 'while True: pass' ) &
       hogs+=($!)
     done
-    echo "==> every core half as fast: ${#hogs[@]} busy loops (pids ${hogs[*]}) in $hog, the suite in $suite"
+    # What each core now gives the suite, measured: a busy loop on every core for 2 s, in the suite's cgroup.
+    share=$(bash -c 'echo $$ > "$1/cgroup.procs"; exec python3 -c "$2"' _ "$suite" '
+import os, time
+from multiprocessing import Pool
+def spin(core):
+    os.sched_setaffinity(0, {core})
+    cpu, wall = time.process_time(), time.monotonic()
+    while time.monotonic() - wall < 2: pass
+    return (time.process_time() - cpu) / (time.monotonic() - wall)
+with Pool(os.cpu_count()) as pool:
+    shares = pool.map(spin, range(os.cpu_count()))
+print(f"{sum(shares) / len(shares):.2f}")')
+    echo "==> every core about half as fast (the suite gets $share of each): ${#hogs[@]} busy loops (pids ${hogs[*]}) in $hog, the suite in $suite"
     # The bench counts the loops as a slower CPU, not as other work competing with the server (bench/load.py).
-    export BENCH_BACKGROUND_PIDS="${hogs[*]}" BENCH_CPU_SHARE=0.5
+    export BENCH_BACKGROUND_PIDS="${hogs[*]}" BENCH_CPU_SHARE=$share
     status=0
     bash -c 'echo $$ > "$1/cgroup.procs"; shift; exec "$@"' _ "$suite" "${cmd[@]}" || status=$?
     # the suite's processes have ended; move nothing back: the cgroup is removed when empty

@@ -66,6 +66,11 @@ def test_interference_counts_only_on_a_contended_machine() -> None:
     assert generator_share(0.1, 0.3, 2.0) == 0.0  # mostly idle: locust took nothing the server wanted
     assert generator_share(0.4, 1.4, 2.0) == 0.0  # one process under the GIL left a core's worth idle
     assert generator_share(0.2, float("nan"), 2.0) == 0.0  # too short to tell
+    # half-speed cores (1.0 in all): the dev server's one process had all of its half core, locust the other
+    assert generator_share(0.35, 0.85, 1.0, server_cores=0.48, server_ceiling=0.5) == 0.0
+    assert generator_share(0.35, 0.85, 1.0, server_cores=0.3, server_ceiling=0.5) == pytest.approx(0.35 / 0.85)
+    # a server that could use every core is not exempt, however busy it was
+    assert generator_share(0.35, 1.9, 2.0, server_cores=1.5, server_ceiling=2.0) == pytest.approx(0.35 / 1.9)
 
 
 def test_a_simulated_slower_machine_is_not_counted_as_other_work(monkeypatch: pytest.MonkeyPatch) -> None:
