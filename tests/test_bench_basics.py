@@ -76,7 +76,7 @@ def test_install_prints_hints_when_it_cannot_install(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(env, "find", lambda name: None)
     monkeypatch.setattr(env, "_is_debian", lambda: False)
     assert env.install(["redis"]) == 0
-    assert "redis is missing; stage 07 needs it" in capsys.readouterr().err
+    assert "redis is missing. Debian/Ubuntu" in capsys.readouterr().err
 
 
 def test_machine_facts() -> None:

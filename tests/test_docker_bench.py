@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import images, needs
+from bench import images
 from bench.containers import cpu_percent
 from bench.paths import REPO
+from course import needs
 from sample_app.limits import cpu_limit
 
 BUILD_LOG = """Step 1/4 : FROM base

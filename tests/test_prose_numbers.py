@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bench.stages import budget
+from course.stages import budget
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 # A number with a unit of measurement (or a multiplier): what a measured figure looks like in prose.

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from bench import mode, results
+from bench import mode
+from course import results
 
 
 def test_saved_keeps_each_stages_latest_row_from_this_machine(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

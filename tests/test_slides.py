@@ -10,15 +10,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bench import slides
+from course import slides
 
 
-@pytest.mark.parametrize("notebook", sorted(slides.NOTEBOOKS.glob("[0-9]*.ipynb")), ids=lambda p: p.name)
+@pytest.mark.parametrize("notebook", [slides.NOTEBOOKS / s.notebook for s in slides.STAGES], ids=lambda p: p.name)
 def test_notebook_is_cut_into_slides(notebook: Path) -> None:
     nb = nbformat.read(notebook, as_version=4)
     marked = [c for c in nb.cells if c.metadata.get("slideshow", {}).get("slide_type") == "slide"]
     assert all(slides.slide_type(c) == c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells), \
-        "run `.venv/bin/python -m bench.slides`"
+        "run `.venv/bin/python -m course.slides`"
     assert len(marked) >= 4 and nb.cells[0] in marked
 
 

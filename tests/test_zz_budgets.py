@@ -6,8 +6,8 @@ import pytest
 
 from bench import mode
 from bench.load import capacity_cores
-from bench.stages import budget
 from conftest import NOTEBOOK_SECONDS
+from course.stages import budget
 
 
 @pytest.mark.last

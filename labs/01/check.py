@@ -16,8 +16,8 @@ from wsgiref.validate import validator
 import requests
 
 from bench.errors import BenchError
-from bench.labs import Check
 from bench.servers import Gunicorn
+from course.labs import Check
 
 
 def _load(path: Path):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bench import env, run_load
 from bench.errors import BenchError
-from bench.labs import Check
 from bench.servers import APP, Gunicorn
+from course.labs import Check
 
 P95_TARGET_MS = 250
 MAX_WORKERS = 2

@@ -12,8 +12,8 @@ from pathlib import Path
 import requests
 
 from bench.errors import BenchError, ServerStartError
-from bench.labs import Check
 from bench.servers import Uwsgi
+from course.labs import Check
 
 LIMIT_S = 5
 

@@ -9,8 +9,8 @@ import requests
 
 from bench import run_load
 from bench.errors import BenchError
-from bench.labs import Check
 from bench.servers import Gunicorn, Nginx
+from course.labs import Check
 
 ACCESS_LOG = ["--access-logfile", "-"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from bench import docker_engine, images
 from bench.containers import AppContainer
 from bench.errors import BenchError
-from bench.labs import Check
+from course.labs import Check
 
 NEEDS = "docker"
 TAG = "flask-in-production/lab05:check"

@@ -12,9 +12,10 @@ from pathlib import Path
 import portpicker
 import yaml
 
-from bench import images, k8s, needs
+from bench import images, k8s
 from bench.errors import BenchError
-from bench.labs import Check, skipped
+from course import needs
+from course.labs import Check, skipped
 
 GRACEFUL = 30  # gunicorn's graceful_timeout in config/gunicorn.conf.py, which the image uses
 

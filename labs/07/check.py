@@ -11,8 +11,8 @@ from pathlib import Path
 import requests
 
 from bench import run_load
-from bench.labs import Check
 from bench.servers import Gunicorn, Redis
+from course.labs import Check
 
 WORKERS, BACKEND_MS, MAX_STALE_S = 4, 50, 30
 # Without a cache, 4 sync workers each spend 50 ms per /quote: at most 4 / 0.05 = 80 requests/s.

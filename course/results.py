@@ -1,7 +1,7 @@
 """Each stage's best configuration, measured on one standard workload and saved with the machine it
 ran on, so that notebook 07 can compare them side by side.
 
-    bench.results.record("02 gunicorn", "gunicorn gthread 2×8", server)   # in a notebook's last cell
+    course.results.record("02 gunicorn", "gunicorn gthread 2×8", server)   # in a notebook's last cell
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pandas as pd
 from bench import env, mode
 from bench.load import LoadResult, run_load
 from bench.paths import state_dir
+from course import stages
 
 if TYPE_CHECKING:
     from bench.servers import Server
@@ -43,7 +44,11 @@ def standard_run(target: Server | str, label: str) -> LoadResult:
 
 
 def record(stage: str, config: str, target: Server | str) -> LoadResult:
-    """Run the standard workload against `target` (started with STANDARD_ENV) and save the result."""
+    """Run the standard workload against `target` (started with STANDARD_ENV) and save the result under
+    `stage`, the stage's label in course/stages.py."""
+    labels = [s.result for s in stages.results()]
+    if stage not in labels:
+        raise ValueError(f"{stage!r} is no stage's result label in course/stages.py: {labels}")
     result = standard_run(target, f"{stage}: {config}")
     row = {"stage": stage, "config": config, "rps": result.rps, "p95 ms": result.p95, "mean ms": result.mean,
            "failures": result.failures, "generator-bound": result.generator_bound, "mode": mode.current().name,

@@ -1,6 +1,6 @@
 """Mark each notebook's title and `## ` sections as slides for the RISE slideshow (jupyterlab-rise).
 
-    .venv/bin/python -m bench.slides      # after adding a section; tests/test_slides.py checks it
+    .venv/bin/python -m course.slides      # after adding a section; tests/test_slides.py checks it
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from bench.paths import REPO
-
-NOTEBOOKS = REPO / "notebooks"
+from course.stages import NOTEBOOKS, STAGES
 
 
 def slide_type(cell: nbformat.NotebookNode) -> str | None:
@@ -41,6 +39,6 @@ def mark(path: Path) -> bool:
 
 
 if __name__ == "__main__":
-    for notebook in sorted(NOTEBOOKS.glob("[0-9]*.ipynb")):
-        print(f"{notebook.name}: {'updated' if mark(notebook) else 'up to date'}")
+    for stage in STAGES:
+        print(f"{stage.notebook}: {'updated' if mark(NOTEBOOKS / stage.notebook) else 'up to date'}")
     sys.exit(0)

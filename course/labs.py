@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.paths import REPO
-
-LABS = REPO / "labs"
+from course import stages
+from course.stages import LABS
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,9 @@ def skipped(requirement: str, why: str) -> Check:
 
 
 def lab_dir(lab: str) -> Path:
-    path = LABS / lab
-    if not (path / "check.py").exists():
-        known = sorted(p.name for p in LABS.iterdir() if (p / "check.py").exists())
-        raise SystemExit(f"no lab {lab!r}; the labs with checks are {', '.join(known)}")
-    return path
+    if lab not in stages.labs():
+        raise SystemExit(f"no lab {lab!r}; the labs are {', '.join(stages.labs())} (course/stages.py)")
+    return LABS / lab
 
 
 def run_check(lab: str, directory: Path) -> list[Check]:

@@ -1,0 +1,86 @@
+"""The stage registry (course/stages.py) is the one list of stages: the notebooks, the labs, the tools table,
+the README, the labs' README and the instructor guide all agree with it."""
+
+from __future__ import annotations
+
+import re
+from itertools import takewhile
+
+import nbformat
+import pytest
+
+from bench import env
+from bench.paths import REPO
+from course import stages
+from course.stages import LABS, NOTEBOOKS, STAGES
+
+
+def _table_rows(markdown: str, heading: str) -> list[str]:
+    """The body rows of the first table under `heading` (past its header and --- lines)."""
+    lines = markdown.split(heading, 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    return list(takewhile(lambda line: line.startswith("|"), lines[start:]))[2:]
+
+
+def test_every_notebook_and_lab_folder_is_a_stage() -> None:
+    assert sorted(p.name for p in NOTEBOOKS.glob("[0-9]*.ipynb")) == [s.notebook for s in STAGES]
+    assert sorted(p.name for p in LABS.iterdir() if p.is_dir() and re.fullmatch(r"\d\d", p.name)) == stages.labs()
+    assert [s.number for s in STAGES] == sorted(s.number for s in STAGES)
+    for stage in STAGES:
+        assert stage.notebook.startswith(stage.number + "_")
+        assert stage.lab in (None, stage.number)
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.number)
+def test_the_notebook_opens_with_its_stage_title(stage: stages.Stage) -> None:
+    first = nbformat.read(NOTEBOOKS / stage.notebook, as_version=4).cells[0].source.splitlines()[0]
+    assert first.startswith(f"# {stage.number} · {stage.title}"), first
+
+
+def test_every_tool_a_stage_needs_is_one_the_bench_knows() -> None:
+    named = {tool for stage in STAGES for tool in stage.tools} | set(stages.TEST_TOOLS)
+    assert named <= set(env.TOOLS), sorted(named - set(env.TOOLS))
+    assert set(env.TOOLS) <= named, f"needed by no stage: {sorted(set(env.TOOLS) - named)}"
+    assert all(row["needed by"] != "—" for row in stages.tools_table())
+
+
+def test_the_readme_stage_table_is_the_registry() -> None:
+    rows = _table_rows((REPO / "README.md").read_text(), "## The stages")
+    assert len(rows) == len(STAGES)
+    for stage, row in zip(STAGES, rows, strict=True):
+        assert row.startswith(f"| [{stage.number} {stage.title}](notebooks/{stage.notebook}) |"), row
+        assert row.rstrip(" |").split("|")[-1].strip().startswith(f"{stage.quick_seconds} s"), row
+
+
+@pytest.mark.parametrize("readme, link", [("README.md", "labs/{}/README.md"), ("labs/README.md", "{}/README.md")])
+def test_the_lab_tables_are_the_registry(readme: str, link: str) -> None:
+    heading = "## Labs" if readme == "README.md" else "# Labs"
+    rows = _table_rows((REPO / readme).read_text(), heading)
+    assert [re.match(r"\| \[(\d\d)\]\(([^)]+)\)", row).groups() for row in rows] == \
+        [(lab, link.format(lab)) for lab in stages.labs()]
+
+
+def test_the_instructor_guide_schedules_every_stage() -> None:
+    guide = (REPO / "docs" / "instructor-guide.md").read_text()
+    full_day = guide.split("### Full day", 1)[1].split("\n## ", 1)[0]
+    for stage in STAGES:
+        assert re.search(rf"\| {stage.number}\b", full_day), f"stage {stage.number} is not in the full-day timetable"
+    for lab in stages.labs():
+        assert re.search(rf"\| {lab}( \(\d+ min\))? \|", full_day), f"lab {lab} is not in the full-day timetable"
+
+
+def test_results_and_labs_name_registered_stages() -> None:
+    from course import results
+
+    with pytest.raises(ValueError, match="no stage's result label"):
+        results.record("08 websockets", "gunicorn", "http://127.0.0.1:9")
+    with pytest.raises(SystemExit, match="the labs are"):
+        from course.labs import lab_dir
+
+        lab_dir("99")
+
+
+def test_the_library_knows_nothing_of_the_course() -> None:
+    importing = [p.name for p in (REPO / "bench").glob("*.py")
+                 if re.search(r"^\s*(from|import) course\b", p.read_text(), re.MULTILINE)]
+    assert not importing, f"bench modules importing the course package: {importing}"
