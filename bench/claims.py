@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench.numbers import readable
 from bench.paths import state_dir
 from sample_app.limits import usable_cpus
 
@@ -49,20 +50,10 @@ class Outcome:
         return text
 
 
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return "n/a"
-        magnitude = abs(value)
-        digits = 0 if magnitude >= 100 else 1 if magnitude >= 10 else 2 if magnitude >= 0.1 else 3
-        return f"{value:,.{digits}f}"
-    return str(value)
-
-
 def _evidence(evidence: Mapping[str, object] | str) -> str:
     if isinstance(evidence, str):
         return evidence
-    return ", ".join(f"{name} {_fmt(value)}" for name, value in evidence.items())
+    return ", ".join(f"{name} {readable(value)}" for name, value in evidence.items())
 
 
 def _flagged(runs: Iterable[Any], column: str) -> list[str]:

@@ -23,9 +23,10 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import psutil
-from tqdm import tqdm
+from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
 
 from bench import mode, registry
+from bench.commands import shell
 from bench.errors import BenchError, LoadError
 from bench.paths import state_dir
 from bench.servers import Nginx, Server
@@ -83,6 +84,7 @@ class LoadResult:
     machine_busy: float = float("nan")  # cores busy on the whole machine while the load ran
     generator_share: float = 0.0  # the generator's part of that busy CPU, when the machine was contended
     server_busy: float = float("nan")  # cores the server kept busy, when the target is a bench Server
+    started_at: float = float("nan")  # unix time of locust's first request
 
     @property
     def interfered(self) -> bool:
@@ -280,6 +282,21 @@ def _locust_argv(url: str, users: int, duration: float, processes: int, user_cla
     return [*argv, USER_CLASSES[user_class]]
 
 
+def locust_command(target: Server | str, path: str | list[str] = "/", users: int = 10,
+                   duration: float | None = None, user_class: str = "fast", rate: float | None = None) -> str:
+    """The load test run_load runs, as a command to copy into a terminal at the repository's root: locust with
+    the course's locustfile (bench/locustfile.py), headless, printing its usual report (run_load adds only
+    CSV and JSON files to read the results from)."""
+    duration = float(duration if duration is not None else mode.current().duration)
+    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", target_url(target),
+            "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration:g}s",
+            USER_CLASSES[user_class]]
+    env = {"BENCH_PATHS": " ".join(checked_paths(path))}
+    if rate:
+        env["BENCH_RATE"] = f"{rate / users:g}"
+    return shell(argv, env)
+
+
 def _has_rows(path: Path) -> bool:
     try:
         with path.open() as f:
@@ -333,11 +350,12 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
                 started = now
             while started is not None and pending and now - started >= pending[0][0]:
                 _, name, action = pending.pop(0)
+                fired[name] = time.time()  # when it began: a kill may take a while to return
                 action()
-                fired[name] = time.monotonic() - started
-            cpu = watch.sample()
+            watch.sample()
             bar.n = min(round(duration), round(now - started)) if started else 0
-            bar.set_postfix_str(f" generator CPU {cpu:.0f}%", refresh=True)
+            # the median since the first second, as the result reports it (locust's start-up spikes above 100%)
+            bar.set_postfix_str(f" generator CPU {watch.medians()[1]:.0f}% (median)", refresh=True)
             time.sleep(0.2)
         bar.n = round(duration)
         bar.refresh()
@@ -350,7 +368,8 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     if pending:
         raise LoadError(f"the load ended before these events: {[name for _, name, _ in pending]}")
     result = _parse(out, log_path, label, url, paths, users, duration, processes, user_class, *watch.medians())
-    result.events = fired
+    # on the clock of result.timeseries["t"] (whole seconds since locust's first request)
+    result.events = {name: at - int(result.started_at) for name, at in fired.items()}
     result.machine_busy, result.server_busy = watch.machine_busy(), watch.server_busy()
     most = server.max_cores() if server is not None else None
     result.generator_share = generator_share(result.generator_cpu_total / 100, result.machine_busy, capacity_cores(),
@@ -425,6 +444,7 @@ def _parse(out: Path, log_path: Path, label: str, url: str, paths: list[str], us
         timeseries=_timeseries(entries, _read_history(out / "run_stats_history.csv")),
         failure_messages=failure_messages, log=log,
         mean=sum(e["total_response_time"] for e in entries) / requests,
+        started_at=min(e["start_time"] for e in entries),
     )
 
 

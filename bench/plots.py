@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bench.load import LoadResult
+from bench.numbers import readable
 
 _BOUND_NOTE = "hollow marker: generator-bound (measures locust, not the server)"
 
@@ -49,7 +50,7 @@ def bars(df: pd.DataFrame, x: str = "label", y: str = "rps", yerr: str | None = 
     if any(bound):
         fig.text(0.5, -0.02, "hatched: generator-bound (measures locust, not the server)", ha="center", fontsize=9)
     for i, value in enumerate(df[y]):
-        ax.annotate(f"{value:,.0f}", (i, value), ha="center", va="bottom", fontsize=9,
+        ax.annotate(readable(value), (i, value), ha="center", va="bottom", fontsize=9,
                     xytext=(0, 3), textcoords="offset points")
     if ceiling is not None:
         ax.axhline(ceiling, color="#c44", linestyle="--", label=f"load generator ceiling ({ceiling:,.0f})")
@@ -158,7 +159,7 @@ def measured_vs_expected(df: pd.DataFrame, x: str, y: str = "rps", expected: str
     ax.plot(df[x], df[expected], linestyle="--", color="#888", label="expected")
     ax.plot(df[x], df[y], marker="o", linestyle="", markersize=9, color="#3a7ca5", label="measured")
     for _, row in df.iterrows():
-        ax.annotate(f"{row[y]:,.0f}", (row[x], row[y]), xytext=(6, -4), textcoords="offset points", fontsize=9)
+        ax.annotate(readable(row[y]), (row[x], row[y]), xytext=(6, -4), textcoords="offset points", fontsize=9)
     ax.set(xlabel=x, ylabel=ylabel, title=title, ylim=(0, None))
     ax.legend()
     fig.tight_layout()

@@ -26,7 +26,8 @@ import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from bench import docker_engine, env, ports, registry
-from bench.errors import ServerStartError
+from bench.commands import shell
+from bench.errors import BenchError, ServerStartError
 from bench.paths import CONFIG, REPO, state_dir
 from bench.templates import render_file
 
@@ -151,6 +152,13 @@ class Server:
             ports.wait_free(self.port)
         _LIVE.pop(id(self), None)
         self.proc = None
+
+    def shell_command(self) -> str:
+        """The command line this server runs, to copy into a terminal at the repository's root (after start:
+        it names the port)."""
+        if self.port is None:
+            raise BenchError("start the server first: its command names the port it was given")
+        return shell(self.command(), self.env)
 
     def kill(self) -> None:
         """SIGKILL the whole process group at once, as if the machine died (a fault to inject)."""

@@ -115,3 +115,23 @@ def test_self_signed_certificate_names_localhost(tmp_path: Path) -> None:
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "localhost" in names.get_values_for_type(x509.DNSName)
     assert oct(key_path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_commands_the_bench_runs_can_be_copied_to_a_terminal() -> None:
+    from bench.load import locust_command
+    from bench.servers import Gunicorn, Uwsgi
+
+    server = Gunicorn(workers=2, env={"APP_CACHE": "simple"})
+    with pytest.raises(BenchError, match="start the server first"):
+        server.shell_command()
+    server.port = 8000
+    assert server.shell_command() == ("APP_CACHE=simple .venv/bin/gunicorn --config config/gunicorn.conf.py "
+                                      "--bind 127.0.0.1:8000 --workers 2 sample_app.wsgi:app")
+    uwsgi = Uwsgi(processes=2)
+    uwsgi.port = 9000
+    assert uwsgi.shell_command().startswith(".venv/bin/uwsgi --ini config/uwsgi.ini --http-socket 127.0.0.1:9000")
+    assert locust_command("http://127.0.0.1:8000", ["/quote", "/io?ms=20"], users=8, duration=10) == (
+        "BENCH_PATHS='/quote /io?ms=20' .venv/bin/python -m locust -f bench/locustfile.py --headless "
+        "--host http://127.0.0.1:8000 --users 8 --spawn-rate 8 --run-time 10s FastUser")
+    with pytest.raises(BenchError, match=r"127\.0\.0\.1"):
+        locust_command("http://example.com", "/")

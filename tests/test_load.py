@@ -51,6 +51,21 @@ def test_server_dying_mid_run_counts_failures_without_crashing() -> None:
     assert result.timeseries["failures/s"].max() > 0
 
 
+def test_an_event_is_marked_where_its_effect_shows() -> None:
+    """A kill that takes a while to return is marked when it began, on the timeseries' clock: the first
+    failures fall in the second the marker is in (or the next, for requests already under way)."""
+    def slow_kill() -> None:
+        server.kill()
+        time.sleep(1.5)
+
+    with Gunicorn(workers=1) as server:
+        result = run_load(server, "/io?ms=10", users=4, duration=5, user_class="plain",
+                          events=[(1.5, "killed", slow_kill)])
+    failing = result.timeseries.loc[result.timeseries["failures/s"] > 0, "t"]
+    assert not failing.empty, result.timeseries
+    assert 0 <= failing.iloc[0] - int(result.events["killed"]) <= 1, (result.events, result.timeseries)
+
+
 def test_several_generator_processes() -> None:
     with Gunicorn(workers=1) as server:
         result = run_load(server, ["/io?ms=5", "/"], users=4, duration=3, processes=2)

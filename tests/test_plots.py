@@ -65,3 +65,12 @@ def test_measured_vs_expected_draws_both() -> None:
     ax = plots.measured_vs_expected(frame, x="cpus").axes[0]
     assert [line.get_label() for line in ax.get_lines()] == ["expected", "measured"]
     assert list(ax.get_lines()[1].get_ydata()) == [24.0, 48.0]
+
+
+def test_numbers_keep_the_digits_their_size_deserves() -> None:
+    import numpy as np
+
+    from bench.numbers import readable
+
+    assert [readable(v) for v in (12345.6, 56.78, 0.2449, 0.0123, 3.0, np.int64(2048), float("nan"), "x")] == \
+        ["12,346", "56.8", "0.24", "0.012", "3.00", "2,048", "n/a", "x"]

@@ -84,3 +84,17 @@ def test_the_library_knows_nothing_of_the_course() -> None:
     importing = [p.name for p in (REPO / "bench").glob("*.py")
                  if re.search(r"^\s*(from|import) course\b", p.read_text(), re.MULTILINE)]
     assert not importing, f"bench modules importing the course package: {importing}"
+
+
+@pytest.mark.parametrize("index", range(len(STAGES)), ids=lambda i: STAGES[i].number)
+def test_every_notebook_ends_with_its_lab_and_the_next_stage(index: int) -> None:
+    stage = STAGES[index]
+    cells = [c for c in nbformat.read(NOTEBOOKS / stage.notebook, as_version=4).cells if c.cell_type == "markdown"]
+    closing = next(c.source for c in reversed(cells) if c.source.startswith("## Your turn, and next"))
+    if stage.lab:
+        assert f"(../labs/{stage.lab}/README.md)" in closing and f"make check LAB={stage.lab}" in closing
+    if index + 1 < len(STAGES):
+        assert f"]({STAGES[index + 1].notebook})" in closing
+    else:
+        assert cells[-1].source.startswith("## The course in one table")
+    assert any(re.search(r"^## Summary$", c.source, re.MULTILINE) for c in cells), "key points: a ## Summary section"
