@@ -37,16 +37,17 @@ case "$how" in
   half)
     [ "$(id -u)" = 0 ] || { echo "error: 'half' needs root (it makes cgroups)" >&2; exit 2; }
     root=$(cgroup_dir); cores=$(nproc)
-    suite=$root/fip-suite-$$; hog=$root/fip-hog-$$
-    mkdir "$suite" "$hog"
-    if [ -f "$root/cgroup.controllers" ]; then  # v2
-      echo 10000 > "$hog/cpu.weight"; echo "$((cores * 5000)) 10000" > "$hog/cpu.max"
-    else  # v1
-      echo 262144 > "$hog/cpu.shares"; echo 10000 > "$hog/cpu.cfs_period_us"
-      echo $((cores * 5000)) > "$hog/cpu.cfs_quota_us"
-    fi
-    trap 'stop_hogs; rmdir "$suite" "$hog" 2>/dev/null || true' EXIT
+    suite=$root/fip-suite-$$; hogs_dirs=()
+    mkdir "$suite"
+    trap 'stop_hogs; rmdir "$suite" "${hogs_dirs[@]}" 2>/dev/null || true' EXIT
     for core in $(seq 0 $((cores - 1))); do
+      hog=$root/fip-hog-$$-$core; mkdir "$hog"; hogs_dirs+=("$hog")
+      # one cgroup per loop: a shared quota would let one loop take most of it and leave another core free
+      if [ -f "$root/cgroup.controllers" ]; then  # v2
+        echo 10000 > "$hog/cpu.weight"; echo "5000 10000" > "$hog/cpu.max"
+      else  # v1
+        echo 262144 > "$hog/cpu.shares"; echo 10000 > "$hog/cpu.cfs_period_us"; echo 5000 > "$hog/cpu.cfs_quota_us"
+      fi
       ( echo "$BASHPID" > "$hog/cgroup.procs"; exec taskset -c "$core" python3 -c 'while True: pass' ) &
       hogs+=($!)
     done
@@ -62,7 +63,7 @@ def spin(core):
 with Pool(os.cpu_count()) as pool:
     shares = pool.map(spin, range(os.cpu_count()))
 print(f"{sum(shares) / len(shares):.2f}")')
-    echo "==> every core about half as fast (the suite gets $share of each): ${#hogs[@]} busy loops (pids ${hogs[*]}) in $hog, the suite in $suite"
+    echo "==> every core about half as fast (the suite gets $share of each): ${#hogs[@]} busy loops (pids ${hogs[*]}) in ${hogs_dirs[*]}, the suite in $suite"
     # The bench counts the loops as a slower CPU, not as other work competing with the server (bench/load.py).
     export BENCH_BACKGROUND_PIDS="${hogs[*]}" BENCH_CPU_SHARE=$share
     status=0

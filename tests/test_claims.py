@@ -77,6 +77,8 @@ def test_a_simulated_slower_machine_is_not_counted_as_other_work(monkeypatch: py
     from bench import load
 
     monkeypatch.setattr(load, "usable_cpus", lambda: 2.0)
+    monkeypatch.delenv(load.CPU_SHARE, raising=False)  # as on a machine not under portability.sh half
+    monkeypatch.delenv(load.BACKGROUND_PIDS, raising=False)
     assert load.capacity_cores() == 2.0 and load._background_seconds() == 0.0
     monkeypatch.setenv(load.CPU_SHARE, "0.5")
     monkeypatch.setenv(load.BACKGROUND_PIDS, f"{os.getpid()} not-a-pid 999999999")

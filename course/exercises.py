@@ -1,0 +1,45 @@
+"""Exercises inside the notebooks.
+
+- **Predict, then run**: the learner writes a number into a cell before the experiment; the cell after it
+  shows how far off the guess was (`compare`). A guess is never wrong, only far.
+- **Your turn**: a task the learner answers in a cell (`answer = None`); a collapsed solution cell fills the
+  answer in only when it was left blank (`or_solution`), so "Run All" and `make test` run the solution; a check
+  cell runs the learner's answer for real and says ✓, or ✗ with a hint (`check`, which raises `NotYet`).
+"""
+
+from __future__ import annotations
+
+from bench.numbers import readable
+
+
+class NotYet(AssertionError):
+    """The answer does not meet the task yet."""
+
+
+def compare(question: str, guess: float | None, measured: float, unit: str) -> float | None:
+    """Print the measurement beside the learner's guess; return measured / guess (None without a guess)."""
+    if guess is None:
+        print(f"{question}: measured {readable(measured)} {unit}. Next time, write your guess in the cell above "
+              "first: the surprise is the lesson.")
+        return None
+    ratio = measured / guess if guess else float("inf")
+    verdict = ("within 20%: well reasoned" if 0.8 <= ratio <= 1.25 else
+               f"the measurement is {readable(ratio)}× your guess" if ratio > 1 else
+               f"the measurement is {readable(1 / ratio)}× below your guess")
+    print(f"{question}: you guessed {readable(guess)} {unit}, measured {readable(measured)} {unit}: {verdict}.")
+    return ratio
+
+
+def or_solution(answer: object, solution: object) -> object:
+    """The learner's answer, or the solution when the answer cell was left at None."""
+    if answer is None:
+        print(f"(no answer written: using the solution, {solution!r})")
+        return solution
+    return answer
+
+
+def check(task: str, ok: bool, evidence: str, hint: str) -> None:
+    """✓ when the answer meets the task; otherwise raise NotYet with the evidence and a hint."""
+    if not ok:
+        raise NotYet(f"✗ {task} — {evidence}\n  hint: {hint}")
+    print(f"✓ {task} — {evidence}")

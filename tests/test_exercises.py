@@ -1,0 +1,59 @@
+"""The exercises inside the notebooks: the helpers, and every "your turn" task tested both ways. `make test` runs
+each notebook with its solution filled in (so the solution passes); here each task's own check cell runs with a
+wrong answer, and must say ✗."""
+
+from __future__ import annotations
+
+import time
+
+import nbformat
+import pytest
+import requests
+
+import bench
+from bench.nginx import proxy
+from course import exercises
+from course.stages import NOTEBOOKS
+
+
+def test_compare_says_how_far_off_a_guess_was(capsys: pytest.CaptureFixture[str]) -> None:
+    assert exercises.compare("q", None, 120.0, "req/s") is None
+    assert "measured 120 req/s" in capsys.readouterr().out
+    assert exercises.compare("q", 100.0, 110.0, "req/s") == pytest.approx(1.1)
+    assert "within 20%" in capsys.readouterr().out
+    exercises.compare("q", 10.0, 40.0, "×")
+    assert "4.00× your guess" in capsys.readouterr().out
+
+
+def test_a_blank_answer_takes_the_solution_and_a_written_one_stays() -> None:
+    assert exercises.or_solution(None, 6) == 6
+    assert exercises.or_solution(3, 6) == 3
+
+
+def test_check_says_what_is_wrong_and_how_to_fix_it() -> None:
+    exercises.check("t", True, "e", "h")
+    with pytest.raises(exercises.NotYet, match="✗ t — e\n  hint: h"):
+        exercises.check("t", False, "e", "h")
+
+
+def _check_cell(notebook: str, answer: str) -> str:
+    """The cell that checks the task whose answer cell starts with `answer =` (two cells after it)."""
+    cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
+    index = next(i for i, c in enumerate(cells) if c.cell_type == "code" and c.source.startswith(f"{answer} = None"))
+    assert cells[index + 1].source.startswith("# Solution:") and "source_hidden" in cells[index + 1].metadata["jupyter"]
+    return cells[index + 2].source
+
+
+TASKS = [
+    ("02_gunicorn.ipynb", "my_threads", 1),  # one thread: 20 requests/s
+    ("04_nginx.ipynb", "my_edit", {}),  # no edit: nginx waits 35 s, the app answers 200 after 3 s
+]
+
+
+@pytest.mark.load
+@pytest.mark.parametrize("notebook, answer, wrong", TASKS, ids=[t[0] for t in TASKS])
+def test_every_your_turn_task_fails_a_wrong_answer(notebook: str, answer: str, wrong: object) -> None:
+    namespace = {"bench": bench, "exercises": exercises, "proxy": proxy, "time": time, "requests": requests,
+                 answer: wrong}
+    with pytest.raises(exercises.NotYet):
+        exec(_check_cell(notebook, answer), namespace)
