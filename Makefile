@@ -43,7 +43,7 @@ check: check-tools
 	COURSE_MODE=quick $(BIN)/python -m course.labs $(LAB)
 
 record: check-tools
-	@COURSE_MODE=quick COURSE_RECORD=1 BENCH_PROGRESS=0 $(DOCKERD) $(BIN)/jupyter nbconvert --to notebook --execute \
+	@COURSE_MODE=quick COURSE_RECORD=1 BENCH_PROGRESS=line $(DOCKERD) $(BIN)/jupyter nbconvert --to notebook --execute \
 	  --inplace --ExecutePreprocessor.timeout=900 notebooks/$(or $(NB),[0-9]*).ipynb
 
 cleanup:

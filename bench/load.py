@@ -324,8 +324,9 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     if users < 1 or processes < 1 or duration <= 0:
         raise BenchError("users and processes must be at least 1, duration above 0")
     label = label or f"{paths[0]} ×{users}"
-    if progress is None:
-        progress = os.environ.get("BENCH_PROGRESS", "1") != "0"
+    # progress: a live bar (True, or BENCH_PROGRESS=1, the default), one line once the run is over
+    # (BENCH_PROGRESS=line: what `make record` keeps in the notebooks), or nothing (False, BENCH_PROGRESS=0)
+    shown = ("1" if progress else "0") if progress is not None else os.environ.get("BENCH_PROGRESS", "1")
 
     out = state_dir() / "load" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
     out.mkdir(parents=True)
@@ -338,7 +339,7 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     pending, fired = sorted(events, key=lambda e: e[0]), {}
     started: float | None = None
     server_cpu = server.cpu_seconds() if server else float("nan")
-    bar = tqdm(total=round(duration), desc=label, unit="s", file=sys.stderr, disable=not progress,
+    bar = tqdm(total=round(duration), desc=label, unit="s", file=sys.stderr, disable=shown in ("0", "line"),
                bar_format="{desc}: {bar} {n:.0f}/{total:.0f} s{postfix}")
     deadline = time.monotonic() + duration + 60  # start-up and shut-down, generously
     try:
@@ -370,6 +371,8 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     result = _parse(out, log_path, label, url, paths, users, duration, processes, user_class, *watch.medians())
     # on the clock of result.timeseries["t"] (whole seconds since locust's first request)
     result.events = {name: at - int(result.started_at) for name, at in fired.items()}
+    if shown == "line":
+        print(f"{label}: {duration:g} s of load, generator CPU {result.generator_cpu_total:.0f}% (median)")
     result.machine_busy, result.server_busy = watch.machine_busy(), watch.server_busy()
     most = server.max_cores() if server is not None else None
     result.generator_share = generator_share(result.generator_cpu_total / 100, result.machine_busy, capacity_cores(),

@@ -1,15 +1,23 @@
-"""Profile the app answering one request, in this process, with the standard library's cProfile."""
+"""Profiling the app three ways: cProfile around the test client (in this process), werkzeug's ProfilerMiddleware
+(the maintained built-in, one .prof file per request), and py-spy sampling a worker that is already serving
+traffic, from outside, without restarting or changing it."""
 
 from __future__ import annotations
 
 import cProfile
+import os
 import pstats
+import re
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 from flask import Flask
 
+from bench import env
 from bench.errors import BenchError
 from bench.paths import REPO
 
@@ -33,13 +41,71 @@ def profile_request(path: str, repeat: int = 3, app: Flask | None = None) -> pd.
     profiler.disable()
     if response.status_code != 200:
         raise BenchError(f"GET {path} answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
+    return _table(pstats.Stats(profiler), repeat)
+
+
+def _table(stats: pstats.Stats, repeat: int) -> pd.DataFrame:
+    """One row per function of a cProfile result, the costliest own time first."""
     rows = []
-    for (file, line, name), (_, calls, own, cumulative, _) in pstats.Stats(profiler).stats.items():
+    for (file, line, name), (_, calls, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
         rows.append({"function": name if file == "~" else f"{Path(file).name}:{line}({name})",
                      "calls": calls // repeat, "own ms": 1000 * own / repeat,
                      "cumulative ms": 1000 * cumulative / repeat,
                      "in app": file.startswith(str(REPO / "sample_app"))})
     return pd.DataFrame(rows).sort_values("own ms", ascending=False, ignore_index=True)
+
+
+def profile_with_middleware(path: str, app: Flask | None = None) -> pd.DataFrame:
+    """GET `path` once through werkzeug's ProfilerMiddleware, which writes one .prof file per request into a
+    folder (what you would switch on in development): the same table as profile_request."""
+    from werkzeug.middleware.profiler import ProfilerMiddleware
+
+    app = app or _app()
+    with tempfile.TemporaryDirectory(prefix="profiles-") as folder:
+        app.wsgi_app = ProfilerMiddleware(app.wsgi_app, stream=None, profile_dir=folder)  # type: ignore[method-assign]
+        response = app.test_client().get(path)
+        if response.status_code != 200:
+            raise BenchError(f"GET {path} answered {response.status_code}")
+        files = sorted(Path(folder).glob("*.prof"))
+        if len(files) != 1:
+            raise BenchError(f"expected one profile file, found {len(files)}")
+        return _table(pstats.Stats(str(files[0])), 1)
+
+
+def cannot_attach() -> str:
+    """Why py-spy cannot read another process's memory here ("" when it can). It needs ptrace: root, or on
+    Linux kernel.yama.ptrace_scope 0 (the worker is not py-spy's child), or the SYS_PTRACE capability in a
+    container; on macOS, sudo."""
+    if os.geteuid() == 0:
+        return ""
+    if sys.platform == "darwin":
+        return "py-spy needs sudo on macOS to read another process"
+    scope = Path("/proc/sys/kernel/yama/ptrace_scope")
+    if scope.exists() and scope.read_text().strip() != "0":
+        return ("py-spy needs ptrace: run as root, or `sudo sysctl kernel.yama.ptrace_scope=0` "
+                "(this machine allows tracing only a process's own children)")
+    return ""
+
+
+def sample_process(pid: int, seconds: float, rate: int = 250) -> pd.DataFrame:
+    """py-spy record on a running process for `seconds`, without pausing it: one row per function, with the
+    samples where it was on top of the stack (its own time) and their share, the most frequent first."""
+    with tempfile.TemporaryDirectory(prefix="py-spy-") as folder:
+        out = Path(folder) / "stacks.txt"
+        command = [env.require("py-spy"), "record", "--pid", str(pid), "--duration", f"{max(1, round(seconds))}",
+                   "--rate", str(rate), "--format", "raw", "--output", str(out), "--nonblocking"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+        if done.returncode != 0 or not out.exists():
+            raise BenchError(f"py-spy failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-400:]}")
+        own: dict[str, int] = {}
+        for line in out.read_text().splitlines():  # "frame;frame;...;leaf count", the leaf on top of the stack
+            stack, _, count = line.rpartition(" ")
+            if stack and count.isdigit():
+                leaf = re.sub(r":\d+\)$", ")", stack.rsplit(";", 1)[-1])  # "name (file:line)": one row per function
+                own[leaf] = own.get(leaf, 0) + int(count)
+    total = sum(own.values()) or 1
+    frame = pd.DataFrame([{"function": f, "samples": n, "share": n / total} for f, n in own.items()])
+    return frame.sort_values("samples", ascending=False, ignore_index=True)
 
 
 def time_in_process(path: str, repeat: int = 3, app: Flask | None = None) -> float:

@@ -12,6 +12,7 @@ import contextlib
 import getpass
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -465,7 +466,23 @@ def cleanup(*, everyone: bool = False) -> list[str]:
             registry.kill_group(entry)
             stopped.append(f"{entry.kind} pid {entry.pid}")
     stopped += [f"orphan {e.kind} pid {e.pid}" for e in registry.reap_orphans()]
+    _remove_rendered_configs()
     return stopped + docker_engine.remove_labelled(everyone=everyone)
+
+
+def _remove_rendered_configs() -> None:
+    """The nginx prefixes and derived uWSGI ini files of servers no longer running (any kernel's: a port a live
+    registry entry holds, or a file younger than a minute, is left alone), so the state directory does not grow
+    with every run."""
+    held = {entry.port for entry in registry.entries() if registry.alive(entry)}
+    settled = time.time() - 60  # one rendered a moment ago may belong to a server another kernel is starting
+    for path in [*state_dir().glob("nginx-*"), *state_dir().glob("uwsgi-*.ini")]:
+        port = path.name.split("-", 1)[1].split(".", 1)[0]
+        if port.isdigit() and int(port) not in held and path.stat().st_mtime < settled:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 atexit.register(cleanup)

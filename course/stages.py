@@ -49,7 +49,7 @@ STAGES: tuple[Stage, ...] = (
           tools=("kubernetes-validate", "kubectl", "kind", "docker", "locust"),
           quick_seconds=90, lab="06"),
     Stage("07", "Scaling and caching", "07_scaling_and_caching.ipynb",
-          tools=("locust", "gunicorn", "uwsgi", "nginx", "redis"),
+          tools=("locust", "gunicorn", "uwsgi", "nginx", "redis", "py-spy"),
           quick_seconds=180, lab="07", result="07 scaling & caching"),  # runs there and back
 )
 TEST_TOOLS = ("wrk",)  # needed by the test suite only (tests/test_wrk_yardstick.py)

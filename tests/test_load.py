@@ -16,9 +16,12 @@ from bench.servers import DevServer, Gunicorn
 pytestmark = pytest.mark.load
 
 
-def test_result_from_a_real_run() -> None:
+def test_result_from_a_real_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BENCH_PROGRESS", "line")  # as `make record` runs: one line per run, once it is over
     with Gunicorn(workers=2) as server:
         result = run_load(server, "/io?ms=20", users=4, duration=3)
+    printed = capsys.readouterr()
+    assert printed.out.count("s of load, generator CPU") == 1 and "█" not in printed.err
     assert result.requests > 50 and result.failures == 0
     assert result.p50 >= 20  # every request waits 20 ms
     assert 0 < result.rps <= 4 / 0.020  # 4 users, each at most one request per 20 ms

@@ -186,3 +186,18 @@ def test_dockerd_run_stops_only_an_engine_it_started(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(dockerd, "start", lambda: True)  # this call started it
     assert dockerd.main(["run", "--", "true"]) == 0 and stopped == [True]
     assert dockerd.main(["start"]) == 2  # usage
+
+
+def test_cleanup_removes_the_configs_of_servers_that_are_gone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import servers
+
+    monkeypatch.setattr(servers, "state_dir", lambda: tmp_path)
+    monkeypatch.setattr(servers.registry, "entries", lambda: [])
+    (tmp_path / "nginx-40001" / "logs").mkdir(parents=True)
+    (tmp_path / "uwsgi-40002.ini").write_text("[uwsgi]\n")
+    (tmp_path / "nginx-notes").mkdir()  # not a port: not the bench's
+    for path in tmp_path.iterdir():
+        os.utime(path, (time.time() - 120, time.time() - 120))
+    (tmp_path / "nginx-40003").mkdir()  # just rendered: perhaps a server another kernel is starting
+    servers._remove_rendered_configs()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nginx-40003", "nginx-notes"]
