@@ -53,7 +53,10 @@ def start_marked(argv: list[str], log: Path, env: Mapping[str, str] | None = Non
     """Start `argv` in a session of its own, its output going to `log`, its environment carrying a
     fresh marker; returns the process and the marker."""
     marker = new_marker()
-    with log.open("wb") as out:
+    # A fresh file (a process still writing to an old log of this name keeps its own, unlinked), opened for
+    # appending: the server's processes share it, and every line lands at the end whatever their offsets.
+    log.unlink(missing_ok=True)
+    with log.open("ab") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, cwd=cwd, env={**os.environ, **(env or {}), MARKER_VAR: marker})
     return proc, marker
