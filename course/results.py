@@ -1,7 +1,7 @@
 """Each stage's best configuration, measured on one standard workload and saved with the machine it
 ran on, so that notebook 07 can compare them side by side.
 
-    course.results.record("02 gunicorn", "gunicorn gthread 2×8", server)   # in a notebook's last cell
+    course.results.record("02 gunicorn", "gunicorn gthread 2 × 12", server)   # in a notebook's last cell
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 STANDARD_PATHS = ["/quote", "/report?catalogue=3", "/io?ms=20"]
 STANDARD_ENV = {"APP_QUOTE_COST_MS": "20"}
 STANDARD_USERS = 24
+# Each stage's configuration on it: 2 processes of this many threads, one thread per concurrent user (Little's
+# law: with fewer, requests queue for a thread while others wait on the backend).
+STANDARD_THREADS = STANDARD_USERS // 2
 
 
 def machine_id() -> str:
