@@ -271,15 +271,15 @@ def _rate(counter: list[tuple[float, float]], skip: float) -> float:
 Event = tuple[float, str, Callable[[], object]]  # (seconds after the load starts, name, action)
 
 
-def _locust_argv(url: str, users: int, duration: float, processes: int, user_class: str, csv: Path) -> list[str]:
-    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
-            "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration:g}s",
-            "--csv", str(csv), "--csv-full-history", "--json-file", str(csv.with_name("final")),
-            "--only-summary", "--exit-code-on-error", "0",
-            "--loglevel", "WARNING"]
-    if processes > 1:
-        argv += ["--processes", str(processes)]
-    return [*argv, USER_CLASSES[user_class]]
+def _locust_argv(url: str, users: int, duration: float, user_class: str, *options: str) -> list[str]:
+    """locust, headless, with the course's locustfile; `options` go before the user class."""
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
+            "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration:g}s", *options,
+            USER_CLASSES[user_class]]
+
+
+def _locust_env(paths: list[str], users: int, rate: float | None) -> dict[str, str]:
+    return {"BENCH_PATHS": " ".join(paths), "BENCH_RATE": f"{rate / users:g}" if rate else ""}
 
 
 def locust_command(target: Server | str, path: str | list[str] = "/", users: int = 10,
@@ -288,13 +288,8 @@ def locust_command(target: Server | str, path: str | list[str] = "/", users: int
     the course's locustfile (bench/locustfile.py), headless, printing its usual report (run_load adds only
     CSV and JSON files to read the results from)."""
     duration = float(duration if duration is not None else mode.current().duration)
-    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", target_url(target),
-            "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration:g}s",
-            USER_CLASSES[user_class]]
-    env = {"BENCH_PATHS": " ".join(checked_paths(path))}
-    if rate:
-        env["BENCH_RATE"] = f"{rate / users:g}"
-    return shell(argv, env)
+    return shell(_locust_argv(target_url(target), users, duration, user_class),
+                 {k: v for k, v in _locust_env(checked_paths(path), users, rate).items() if v})
 
 
 def _has_rows(path: Path) -> bool:
@@ -331,9 +326,12 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     out = state_dir() / "load" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
     out.mkdir(parents=True)
     log_path = out / "locust.log"
-    proc, entry = registry.spawn(_locust_argv(url, users, duration, processes, user_class, out / "run"), log_path,
-                                 "locust", env={"BENCH_PATHS": "\n".join(paths),
-                                                "BENCH_RATE": f"{rate / users:g}" if rate else ""})
+    csv = out / "run"
+    options = ["--csv", str(csv), "--csv-full-history", "--json-file", str(csv.with_name("final")), "--only-summary",
+               "--exit-code-on-error", "0", "--loglevel", "WARNING",
+               *(["--processes", str(processes)] if processes > 1 else [])]
+    proc, entry = registry.spawn(_locust_argv(url, users, duration, user_class, *options), log_path, "locust",
+                                 env=_locust_env(paths, users, rate))
     server = target if isinstance(target, Server) and target.running else None
     watch = _CpuWatch(proc.pid, server)
     pending, fired = sorted(events, key=lambda e: e[0]), {}

@@ -18,8 +18,11 @@ import pandas as pd
 from flask import Flask
 
 from bench import env
+from bench.commands import shell
 from bench.errors import BenchError
+from bench.load import run_load
 from bench.paths import REPO
+from bench.servers import Server
 
 
 def _app() -> Flask:
@@ -87,14 +90,19 @@ def cannot_attach() -> str:
     return ""
 
 
+def py_spy_command(pid: int, seconds: float, output: Path, rate: int = 250) -> list[str]:
+    """py-spy record on `pid` for `seconds`, without pausing it, writing raw stacks to `output`."""
+    return [env.require("py-spy"), "record", "--pid", str(pid), "--duration", f"{max(1, round(seconds))}",
+            "--rate", str(rate), "--format", "raw", "--output", str(output), "--nonblocking"]
+
+
 def sample_process(pid: int, seconds: float, rate: int = 250) -> pd.DataFrame:
     """py-spy record on a running process for `seconds`, without pausing it: one row per function, with the
     samples where it was on top of the stack (its own time) and their share, the most frequent first."""
     with tempfile.TemporaryDirectory(prefix="py-spy-") as folder:
         out = Path(folder) / "stacks.txt"
-        command = [env.require("py-spy"), "record", "--pid", str(pid), "--duration", f"{max(1, round(seconds))}",
-                   "--rate", str(rate), "--format", "raw", "--output", str(out), "--nonblocking"]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+        done = subprocess.run(py_spy_command(pid, seconds, out, rate), capture_output=True, text=True,
+                              timeout=seconds + 60)
         if done.returncode != 0 or not out.exists():
             raise BenchError(f"py-spy failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-400:]}")
         own: dict[str, int] = {}
@@ -106,6 +114,16 @@ def sample_process(pid: int, seconds: float, rate: int = 250) -> pd.DataFrame:
     total = sum(own.values()) or 1
     frame = pd.DataFrame([{"function": f, "samples": n, "share": n / total} for f, n in own.items()])
     return frame.sort_values("samples", ascending=False, ignore_index=True)
+
+
+def sample_under_load(server: Server, path: str, seconds: float = 2, users: int = 2) -> tuple[str, pd.DataFrame]:
+    """py-spy on the server's first process while locust keeps it busy with `path` (sampling starts 1 s into
+    the load): the command it ran, to copy, and `sample_process`'s table."""
+    pid = server.processes()[-1].pid  # a worker, where there is a master
+    sampled: dict[str, pd.DataFrame] = {}
+    run_load(server, path, users=users, duration=seconds + 3, label=f"{path}, py-spy attached",
+             events=[(1.0, "py-spy", lambda: sampled.update(stacks=sample_process(pid, seconds)))])
+    return shell(py_spy_command(pid, seconds, Path("stacks.txt"))), sampled["stacks"]
 
 
 def time_in_process(path: str, repeat: int = 3, app: Flask | None = None) -> float:

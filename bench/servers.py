@@ -348,7 +348,6 @@ class Uwsgi(Server):
     def max_cores(self) -> float:
         return float(self.processes_n + (self.protocol == "http"))  # --http adds a router process
 
-
     def _stats_args(self) -> list[str]:
         return [] if self.stats_port is None else ["--stats", f"{ports.HOST}:{self.stats_port}", "--stats-http"]
 

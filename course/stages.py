@@ -55,13 +55,6 @@ STAGES: tuple[Stage, ...] = (
 TEST_TOOLS = ("wrk",)  # needed by the test suite only (tests/test_wrk_yardstick.py)
 
 
-def by_number(number: str) -> Stage:
-    for stage in STAGES:
-        if stage.number == number:
-            return stage
-    raise KeyError(f"no stage {number!r}; the stages are {', '.join(s.number for s in STAGES)}")
-
-
 def by_notebook(notebook: str) -> Stage:
     """The stage taught by `notebook` (a file name)."""
     for stage in STAGES:
