@@ -6,18 +6,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # System tools installed with apt-get when missing (as root on Debian/Ubuntu); elsewhere, hints.
-SYSTEM_TOOLS := nginx redis dockerd docker-compose debootstrap wrk
+SYSTEM_TOOLS := nginx redis dockerd docker-compose debootstrap wrk chromium
 LAB_PORT ?= 8888
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 LAB ?=
-.PHONY: lab test record check check-tools cleanup clean help
+.PHONY: lab test record check book check-tools cleanup clean help
 help:
 	@echo "make lab     open the course in JupyterLab (creates .venv the first time)"
 	@echo "make test    unit tests, config checks, and every notebook in quick mode"
 	@echo "make check LAB=02   check your work on a lab (labs/02/mine/)"
+	@echo "make book    build the course as a website from the recorded notebooks (_build/html)"
 	@echo "make record  re-run the notebooks and store their outputs (quick mode)"
 	@echo "make clean   stop anything the course left running and delete .venv"
 
@@ -45,6 +46,10 @@ check: check-tools
 record: check-tools
 	@COURSE_MODE=quick COURSE_RECORD=1 BENCH_PROGRESS=line $(DOCKERD) $(BIN)/jupyter nbconvert --to notebook --execute \
 	  --inplace --ExecutePreprocessor.timeout=900 notebooks/$(or $(NB),[0-9]*).ipynb
+
+# The recorded notebooks, labs and instructor guide as a static website (Jupyter Book; nothing is executed).
+book: $(STAMP)
+	@$(BIN)/python -m course.book
 
 cleanup:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -c "import bench; print('\n'.join(bench.cleanup(everyone=True)) or 'nothing running')"; fi

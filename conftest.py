@@ -1,4 +1,5 @@
-"""Test-suite plumbing: quiet progress bars, leftover checks last, and time per notebook."""
+"""Test-suite plumbing: quiet progress bars, tests marked `last` after everything else, and the time each
+notebook took (the `notebook_seconds` fixture)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,18 @@ os.environ.setdefault("COURSE_MODE", "quick")
 
 SESSION_STARTED = time.time()
 NOTEBOOK_SECONDS: dict[str, float] = defaultdict(float)
+
+
+@pytest.fixture
+def notebook_seconds() -> dict[str, float]:
+    """Seconds each notebook took in this session, by file name (empty when no notebook ran)."""
+    return NOTEBOOK_SECONDS
+
+
+@pytest.fixture
+def session_started() -> float:
+    """When this test session began (time.time())."""
+    return SESSION_STARTED
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

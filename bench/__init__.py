@@ -9,21 +9,24 @@
 experiments plan their load and worker counts from it. `bench.claim(...)` states a claim with its
 numbers and asserts it, refusing evidence from a generator-bound run.
 
-Importing the bench stops servers left behind by a kernel that died (only processes it can prove it
-started); `bench.cleanup()` stops everything this kernel started (it also runs when the kernel exits).
+Importing the bench does one thing (`bench.leftovers.at_import`): it stops servers left behind by a kernel that
+died (only processes it can prove it started), and arranges for `bench.cleanup()`, which stops everything this
+kernel started, to run when the kernel exits.
 """
 
-from bench import env, machine, mode, plots, registry
+from bench import env, leftovers, machine, mode, plots, registry
 from bench.claims import ClaimFailed, claim
 from bench.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
-from bench.load import LoadResult, Measurement, generator_ceiling, measure, run_load, there_and_back
-from bench.servers import DevServer, Gunicorn, Nginx, Redis, Server, Uwsgi, Wsgiref, cleanup
+from bench.leftovers import cleanup
+from bench.load import LoadResult, Measurement, measure, run_load, there_and_back
+from bench.machine import generator_ceiling
+from bench.servers import DevServer, Gunicorn, Nginx, Redis, Server, Uvicorn, Uwsgi, Wsgiref
 
 __all__ = [
     "BenchError", "ClaimFailed", "DevServer", "Gunicorn", "LoadError", "LoadResult", "Measurement",
-    "MissingToolError", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError", "Uwsgi", "Wsgiref",
+    "MissingToolError", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError", "Uvicorn", "Uwsgi", "Wsgiref",
     "claim", "cleanup", "env", "generator_ceiling", "machine", "measure", "mode", "plots", "registry", "run_load",
     "there_and_back",
 ]
 
-registry.reap_orphans()
+leftovers.at_import()  # the one thing importing does: see bench/leftovers.py

@@ -9,10 +9,9 @@ import shutil
 import subprocess
 from collections import Counter
 
-import portpicker
 import requests
 
-from bench import env
+from bench import env, ports
 from bench.containers import wait_http_ok
 from bench.docker_engine import OWNER, client, labels
 from bench.errors import BenchError, MissingToolError
@@ -43,7 +42,7 @@ class ComposeStack:
                  env: dict[str, str] | None = None) -> None:
         self.replicas = replicas
         self.project = project or f"fip{os.getpid()}"
-        self.port = portpicker.pick_unused_port()
+        self.port = ports.free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,

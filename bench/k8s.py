@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import math
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -13,11 +14,11 @@ from pathlib import Path
 
 import requests
 import yaml
-from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from bench import env
 from bench.errors import BenchError
 from bench.paths import REPO, state_dir
+from bench.waiting import until
 
 K8S = REPO / "k8s"
 KIND_CONFIG = K8S / "kind-cluster.yaml"
@@ -47,6 +48,20 @@ def find(docs: list[dict], kind: str, name: str | None = None) -> dict:
         if doc.get("kind") == kind and (name is None or doc["metadata"]["name"] == name):
             return doc
     raise KeyError(f"{kind}/{name or '*'}")
+
+
+def rollout_bounds(rolling_update: dict, replicas: int) -> tuple[int, int]:
+    """(fewest available pods, most pods at once) during a RollingUpdate of `replicas`, as the Deployment
+    controller counts them: a percentage of maxUnavailable rounds down, of maxSurge up; both default to 25%."""
+    def pods(value: int | str, round_up: bool) -> int:
+        if isinstance(value, str) and value.endswith("%"):
+            share = replicas * int(value[:-1]) / 100
+            return math.ceil(share) if round_up else math.floor(share)
+        return int(value)
+
+    unavailable = pods(rolling_update.get("maxUnavailable", "25%"), round_up=False)
+    surge = pods(rolling_update.get("maxSurge", "25%"), round_up=True)
+    return replicas - unavailable, replicas + surge
 
 
 def validate(docs: list[dict], version: str = KUBERNETES_VERSION, strict: bool = True) -> list[str]:
@@ -362,17 +377,17 @@ class Cluster:
         """The autoscaler's current and desired replicas and the CPU it measured (see `hpa_from`)."""
         return hpa_from(self.run(self.get("hpa/web")))
 
-    def wait_for_metrics(self, timeout: float = 180) -> None:
+    def wait_for_metrics(self, timeout: float = 180, interval: float = 5) -> None:
         """Until the metrics API answers: before that, the autoscaler has nothing to act on."""
-        for attempt in Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(5), reraise=True,
-                                retry=retry_if_exception_type(BenchError)):
-            with attempt:
-                self.run(self.metrics_available())
+        if not until(lambda: self.run(self.metrics_available()) is not None, timeout, interval, errors=(BenchError,)):
+            raise BenchError(f"the metrics API did not answer within {timeout:g} s (is metrics-server running?)")
 
-    def wait_answering(self, timeout: float = 60) -> None:
+    def wait_answering(self, timeout: float = 60, interval: float = 0.5) -> None:
         """Until the app answers through the port mapping: kube-proxy programs a Service's endpoints a
         moment after `rollout status` returns."""
-        for attempt in Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(0.5), reraise=True,
-                                retry=retry_if_exception_type(requests.RequestException)):
-            with attempt:
-                requests.get(self.url + "/healthz", timeout=2).raise_for_status()
+        def healthy() -> bool:
+            requests.get(self.url + "/healthz", timeout=2).raise_for_status()
+            return True
+
+        if not until(healthy, timeout, interval, errors=(requests.RequestException,)):
+            raise BenchError(f"the app did not answer on {self.url}/healthz within {timeout:g} s")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -29,7 +30,6 @@ from bench import mode, registry
 from bench.commands import shell
 from bench.errors import BenchError, LoadError
 from bench.paths import state_dir
-from bench.servers import Nginx, Server
 from sample_app.limits import usable_cpus
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -79,11 +79,11 @@ class LoadResult:
     failure_messages: pd.DataFrame = field(repr=False)
     log: str = field(repr=False, default="")
     events: dict[str, float] = field(default_factory=dict)  # name -> seconds after the load started
-    server_cpu_ms: float = float("nan")  # server CPU time per request, when the target is a bench Server
+    server_cpu_ms: float = float("nan")  # server CPU time per request, when the target is a bench server
     mean: float = float("nan")  # mean response time, milliseconds
     machine_busy: float = float("nan")  # cores busy on the whole machine while the load ran
     generator_share: float = 0.0  # the generator's part of that busy CPU, when the machine was contended
-    server_busy: float = float("nan")  # cores the server kept busy, when the target is a bench Server
+    server_busy: float = float("nan")  # cores the server kept busy, when the target is a bench server
     started_at: float = float("nan")  # unix time of locust's first request
 
     @property
@@ -121,8 +121,23 @@ class LoadResult:
         return text
 
 
-def target_url(target: Server | str) -> str:
-    url = target.url if isinstance(target, Server) else target
+class Target(Protocol):
+    """What load goes to when it is not a URL: a bench server (bench.servers), which also says how much CPU it
+    used, so a run can report the server's CPU per request and whether it was saturated."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    def cpu_seconds(self) -> float: ...
+
+    def max_cores(self) -> float | None: ...
+
+
+def target_url(target: Target | str) -> str:
+    url = target if isinstance(target, str) else target.url
     host = urlsplit(url).hostname
     if host not in LOOPBACK:
         raise BenchError(f"load goes only to this machine (127.0.0.1), not to {host!r}: "
@@ -207,7 +222,7 @@ def _timeseries(entries: list[dict], history: pd.DataFrame) -> pd.DataFrame:
 class _CpuWatch:
     """Samples the CPU use of a process tree (% of one core): its busiest process, and all of it."""
 
-    def __init__(self, pid: int, server: Server | None = None) -> None:
+    def __init__(self, pid: int, server: Target | None = None) -> None:
         self.root = psutil.Process(pid)
         self.server = server
         self.procs: dict[int, psutil.Process] = {}
@@ -271,25 +286,54 @@ def _rate(counter: list[tuple[float, float]], skip: float) -> float:
 Event = tuple[float, str, Callable[[], object]]  # (seconds after the load starts, name, action)
 
 
-def _locust_argv(url: str, users: int, duration: float, user_class: str, *options: str) -> list[str]:
-    """locust, headless, with the course's locustfile; `options` go before the user class."""
-    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
-            "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration:g}s", *options,
-            USER_CLASSES[user_class]]
+@dataclass(frozen=True)
+class LoadSpec:
+    """One load test, checked: where it goes, which paths, how many users, for how long, with what."""
+
+    url: str
+    paths: tuple[str, ...]
+    users: int
+    duration: float
+    processes: int = 1
+    user_class: str = "fast"
+    rate: float | None = None  # requests/s offered in total (None: as fast as the server answers)
+    label: str = ""
+
+    @classmethod
+    def of(cls, target: Target | str, path: str | list[str] = "/", users: int = 10, duration: float | None = None,
+           processes: int = 1, user_class: str = "fast", rate: float | None = None,
+           label: str | None = None) -> LoadSpec:
+        """A spec from run_load's arguments: paths checked, the mode's duration by default, a default label."""
+        paths = tuple(checked_paths(path))
+        duration = float(duration if duration is not None else mode.current().duration)
+        if user_class not in USER_CLASSES:
+            raise BenchError(f"user_class must be one of {sorted(USER_CLASSES)}, got {user_class!r}")
+        if users < 1 or processes < 1 or duration <= 0:
+            raise BenchError("users and processes must be at least 1, duration above 0")
+        return cls(target_url(target), paths, users, duration, processes, user_class, rate,
+                   label or f"{paths[0]} ×{users}")
+
+    def argv(self, *options: str) -> list[str]:
+        """locust, headless, with the course's locustfile; `options` go before the user class."""
+        return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", self.url,
+                "--users", str(self.users), "--spawn-rate", str(self.users), "--run-time", f"{self.duration:g}s",
+                *options, *(["--processes", str(self.processes)] if self.processes > 1 else []),
+                USER_CLASSES[self.user_class]]
+
+    def env(self) -> dict[str, str]:
+        """What the locustfile reads: the paths, and each user's pace when a rate is set."""
+        return {"BENCH_PATHS": " ".join(self.paths),
+                "BENCH_RATE": f"{self.rate / self.users:g}" if self.rate else ""}
 
 
-def _locust_env(paths: list[str], users: int, rate: float | None) -> dict[str, str]:
-    return {"BENCH_PATHS": " ".join(paths), "BENCH_RATE": f"{rate / users:g}" if rate else ""}
-
-
-def locust_command(target: Server | str, path: str | list[str] = "/", users: int = 10,
-                   duration: float | None = None, user_class: str = "fast", rate: float | None = None) -> str:
+def locust_command(target: Target | str, path: str | list[str] = "/", users: int = 10,
+                   duration: float | None = None, user_class: str = "fast", rate: float | None = None,
+                   processes: int = 1) -> str:
     """The load test run_load runs, as a command to copy into a terminal at the repository's root: locust with
     the course's locustfile (bench/locustfile.py), headless, printing its usual report (run_load adds only
     CSV and JSON files to read the results from)."""
-    duration = float(duration if duration is not None else mode.current().duration)
-    return shell(_locust_argv(target_url(target), users, duration, user_class),
-                 {k: v for k, v in _locust_env(checked_paths(path), users, rate).items() if v})
+    spec = LoadSpec.of(target, path, users, duration, processes, user_class, rate)
+    return shell(spec.argv(), {k: v for k, v in spec.env().items() if v})
 
 
 def _has_rows(path: Path) -> bool:
@@ -300,7 +344,7 @@ def _has_rows(path: Path) -> bool:
         return False
 
 
-def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10, duration: float | None = None,
+def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10, duration: float | None = None,
              processes: int = 1, user_class: str = "fast", label: str | None = None,
              progress: bool | None = None, events: Sequence[Event] = (), rate: float | None = None) -> LoadResult:
     """Run locust headless against `target` for `duration` seconds (mode default) and parse its CSV.
@@ -311,14 +355,8 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     `events` are actions run during the load, e.g. `(2.0, "kill a worker", fn)`: the time each fired
     is in `result.events`, on the same clock as `result.timeseries["t"]`.
     """
-    url = target_url(target)
-    paths = checked_paths(path)
-    duration = float(duration if duration is not None else mode.current().duration)
-    if user_class not in USER_CLASSES:
-        raise BenchError(f"user_class must be one of {sorted(USER_CLASSES)}, got {user_class!r}")
-    if users < 1 or processes < 1 or duration <= 0:
-        raise BenchError("users and processes must be at least 1, duration above 0")
-    label = label or f"{paths[0]} ×{users}"
+    spec = LoadSpec.of(target, path, users, duration, processes, user_class, rate, label)
+    duration, label = spec.duration, spec.label
     # progress: a live bar (True, or BENCH_PROGRESS=1, the default), one line once the run is over
     # (BENCH_PROGRESS=line: what `make record` keeps in the notebooks), or nothing (False, BENCH_PROGRESS=0)
     shown = ("1" if progress else "0") if progress is not None else os.environ.get("BENCH_PROGRESS", "1")
@@ -328,11 +366,9 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
     log_path = out / "locust.log"
     csv = out / "run"
     options = ["--csv", str(csv), "--csv-full-history", "--json-file", str(csv.with_name("final")), "--only-summary",
-               "--exit-code-on-error", "0", "--loglevel", "WARNING",
-               *(["--processes", str(processes)] if processes > 1 else [])]
-    proc, entry = registry.spawn(_locust_argv(url, users, duration, user_class, *options), log_path, "locust",
-                                 env=_locust_env(paths, users, rate))
-    server = target if isinstance(target, Server) and target.running else None
+               "--exit-code-on-error", "0", "--loglevel", "WARNING"]
+    proc, entry = registry.spawn(spec.argv(*options), log_path, "locust", env=spec.env())
+    server = target if not isinstance(target, str) and target.running else None
     watch = _CpuWatch(proc.pid, server)
     pending, fired = sorted(events, key=lambda e: e[0]), {}
     started: float | None = None
@@ -366,7 +402,7 @@ def run_load(target: Server | str, path: str | list[str] = "/", users: int = 10,
         proc.wait()
     if pending:
         raise LoadError(f"the load ended before these events: {[name for _, name, _ in pending]}")
-    result = _parse(out, log_path, label, url, paths, users, duration, processes, user_class, *watch.medians())
+    result = _parse(out, log_path, spec, *watch.medians())
     # on the clock of result.timeseries["t"] (whole seconds since locust's first request)
     result.events = {name: at - int(result.started_at) for name, at in fired.items()}
     if shown == "line":
@@ -416,8 +452,7 @@ def generator_share(generator_cores: float, busy_cores: float, usable: float, se
     return min(1.0, generator_cores / busy_cores)
 
 
-def _parse(out: Path, log_path: Path, label: str, url: str, paths: list[str], users: int, duration: float,
-           processes: int, user_class: str, generator_cpu: float, generator_total: float) -> LoadResult:
+def _parse(out: Path, log_path: Path, spec: LoadSpec, generator_cpu: float, generator_total: float) -> LoadResult:
     """Totals from locust's final JSON stats (its CSV files are written once a second and can miss the
     last second of a run); the history CSV adds users and latency per second."""
     log = log_path.read_text(errors="replace")
@@ -437,8 +472,9 @@ def _parse(out: Path, log_path: Path, label: str, url: str, paths: list[str], us
     bound = (generator_cpu >= GENERATOR_BOUND_CPU * core_share() or machine_share >= GENERATOR_BOUND_MACHINE_SHARE
              or _LOCUST_CPU_WARNING in log)
     return LoadResult(
-        label=label, url=url, paths=paths, users=users, duration=duration, processes=processes,
-        user_class=user_class, requests=requests, failures=sum(e["num_failures"] for e in entries),
+        label=spec.label, url=spec.url, paths=list(spec.paths), users=spec.users, duration=spec.duration,
+        processes=spec.processes, user_class=spec.user_class, requests=requests,
+        failures=sum(e["num_failures"] for e in entries),
         rps=requests / elapsed if elapsed > 0 else float("nan"), p50=_percentile(histogram, 0.50),
         p95=_percentile(histogram, 0.95), p99=_percentile(histogram, 0.99), generator_cpu=generator_cpu,
         generator_cpu_total=generator_total, generator_bound=bound,
@@ -492,7 +528,7 @@ class Measurement:
                                                  else "  ⚠ interfered" if self.interfered else ""))
 
 
-def measure(target: Server | str, path: str | list[str] = "/", repeats: int | None = None,
+def measure(target: Target | str, path: str | list[str] = "/", repeats: int | None = None,
             **kwargs: object) -> Measurement:
     """`run_load` repeated `repeats` times (the mode's default: 1 in quick mode, 3 in full)."""
     count = repeats if repeats is not None else mode.current().repeats
@@ -510,11 +546,3 @@ def there_and_back(experiments: Mapping[str, Callable[[], LoadResult]]) -> dict[
     for name in [*order, *order[::-1]]:
         runs[name].append(experiments[name]())
     return {name: Measurement(results) for name, results in runs.items()}
-
-
-def generator_ceiling(users: int = 32, duration: float | None = None, processes: int = 1,
-                      user_class: str = "fast", progress: bool | None = None) -> LoadResult:
-    """Load against nginx answering from memory: the most this generator can measure here."""
-    with Nginx("ceiling.conf") as nginx:
-        return run_load(nginx, "/", users=users, duration=duration, processes=processes, progress=progress,
-                        user_class=user_class, label=f"generator ceiling ({user_class}, {processes} proc)")

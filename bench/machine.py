@@ -19,9 +19,13 @@ import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.paths import state_dir
 from sample_app.limits import affinity_cores, cpu_limit, usable_cpus
+
+if TYPE_CHECKING:
+    from bench.load import LoadResult
 
 _BENCH = Path(__file__).resolve().parent
 CEILING_USERS = 32
@@ -139,9 +143,20 @@ def _cache_path() -> Path:
     return state_dir() / "machine.json"
 
 
+def generator_ceiling(users: int = 32, duration: float | None = None, processes: int = 1,
+                      user_class: str = "fast", progress: bool | None = None) -> LoadResult:
+    """Load against nginx answering from memory: the most this generator can measure here."""
+    from bench.load import run_load  # imported here: the load and the servers are built on this module's facts
+    from bench.servers import Nginx
+
+    with Nginx("ceiling.conf") as nginx:
+        return run_load(nginx, "/", users=users, duration=duration, processes=processes, progress=progress,
+                        user_class=user_class, label=f"generator ceiling ({user_class}, {processes} proc)")
+
+
 def measure() -> Facts:
     """Measure this machine now (about fifteen seconds) and cache the result."""
-    from bench.load import generator_ceiling, run_load  # they need servers: imported only here
+    from bench.load import run_load
     from bench.servers import Gunicorn
 
     ceiling = generator_ceiling(users=CEILING_USERS, duration=CEILING_SECONDS, progress=False)

@@ -7,8 +7,7 @@ from contextlib import ExitStack, contextmanager
 
 from bench import mode
 from bench.load import Measurement, measure
-from bench.nginx import proxy
-from bench.servers import DevServer, Gunicorn, Server, Uwsgi
+from bench.servers import DevServer, Gunicorn, Server, Uwsgi, proxy
 
 STACKS = (
     "dev server",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import socket
-import time
 
 import portpicker
 import psutil
 
 from bench.errors import PortInUseError
+from bench.waiting import until
 
 HOST = "127.0.0.1"
 
@@ -53,9 +53,4 @@ def ensure_free(port: int) -> None:
 
 
 def wait_free(port: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not in_use(port):
-            return True
-        time.sleep(0.05)
-    return False
+    return bool(until(lambda: not in_use(port), timeout, interval=0.05))

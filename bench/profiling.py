@@ -126,11 +126,14 @@ def sample_under_load(server: Server, path: str, seconds: float = 2, users: int 
     return shell(py_spy_command(pid, seconds, Path("stacks.txt"))), sampled["stacks"]
 
 
-def time_in_process(path: str, repeat: int = 3, app: Flask | None = None) -> float:
-    """Mean milliseconds to answer GET `path` in this process (after one warm-up request)."""
+def time_in_process(path: str, repeat: int = 5, app: Flask | None = None) -> float:
+    """The fastest of `repeat` answers to GET `path` in this process, in milliseconds (after one warm-up request).
+    The fastest, not the mean: on a busy machine a request that had to wait for a core measures the wait too."""
     client = (app or _app()).test_client()
     client.get(path)
-    started = time.perf_counter()
+    best = float("inf")
     for _ in range(repeat):
+        started = time.perf_counter()
         client.get(path)
-    return 1000 * (time.perf_counter() - started) / repeat
+        best = min(best, time.perf_counter() - started)
+    return 1000 * best

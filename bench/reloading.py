@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 
 import requests
 
 from bench.servers import Server
+from bench.waiting import until
 
 _APP = '''"""A WSGI app that answers with the version its module imported."""
 import version
@@ -62,12 +62,6 @@ def answer(server: Server) -> str:
 
 def seconds_until(server: Server, expected: str, timeout: float = 10.0) -> float | None:
     """Seconds until the server answers `expected` (polled every 50 ms), None if it never did in `timeout`."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        try:
-            if answer(server) == expected:
-                return time.monotonic() - started
-        except requests.RequestException:
-            pass  # workers being replaced
-        time.sleep(0.05)
-    return None
+    # connection errors while workers are being replaced are waited out
+    waited = until(lambda: answer(server) == expected, timeout, interval=0.05, errors=(requests.RequestException,))
+    return waited.seconds if waited else None

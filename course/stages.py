@@ -51,8 +51,10 @@ STAGES: tuple[Stage, ...] = (
     Stage("07", "Scaling and caching", "07_scaling_and_caching.ipynb",
           tools=("locust", "gunicorn", "uwsgi", "nginx", "redis", "py-spy"),
           quick_seconds=180, lab="07", result="07 scaling & caching"),  # runs there and back
+    Stage("08", "Long-lived connections", "08_long_lived_connections.ipynb",
+          tools=("gunicorn", "uwsgi", "uvicorn", "nginx"), quick_seconds=90, lab="08"),
 )
-TEST_TOOLS = ("wrk",)  # needed by the test suite only (tests/test_wrk_yardstick.py)
+TEST_TOOLS = ("wrk", "chromium")  # needed by the test suite only (test_wrk_yardstick.py, test_browser.py)
 
 
 def by_notebook(notebook: str) -> Stage:

@@ -15,7 +15,7 @@ from flask_caching import Cache
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sample_app import quotes, work
+from sample_app import quotes, streaming, work
 from sample_app.limits import cpu_limit
 from sample_app.report import authors_report, authors_report_fast
 from sample_app.settings import CACHE_TYPES, Settings
@@ -181,4 +181,5 @@ def create_app(settings: Settings | None = None) -> Flask:
             digest.update(chunk)
         return jsonify(bytes=size, sha256=digest.hexdigest())
 
+    streaming.register(app, _int_param)  # /stream (server-sent events) and /ws (WebSocket): notebook 08
     return app

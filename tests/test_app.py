@@ -173,3 +173,30 @@ def test_unknown_cache_type_is_refused(monkeypatch) -> None:
 def test_info_reports_cpu_and_uid(client) -> None:
     body = client.get("/info").get_json()
     assert body["cpu_count"] == os.cpu_count() and body["uid"] == os.getuid()
+
+
+def test_stream_sends_server_sent_events_and_checks_its_parameters(client) -> None:
+    response = client.get("/stream?every_ms=10&events=3")
+    assert response.mimetype == "text/event-stream" and response.headers["Cache-Control"] == "no-cache"
+    body = response.get_data(as_text=True)
+    assert body.count("data: ") == 3 and body.startswith("id: 0\ndata: ")
+    assert client.get("/stream?every_ms=1").status_code == 400
+    assert client.get("/stream?events=0").status_code == 400
+
+
+def test_the_asgi_twin_has_the_same_long_lived_endpoints() -> None:
+    import asyncio
+
+    from sample_app.asgi import app as asgi_app
+
+    async def exchange() -> tuple[str, int, str]:
+        client = asgi_app.test_client()
+        stream = await client.get("/stream?every_ms=10&events=2")
+        bad = await client.get("/stream?every_ms=x")
+        async with client.websocket("/ws") as ws:
+            await ws.send("ping")
+            echo = await ws.receive()
+        return await stream.get_data(as_text=True), bad.status_code, echo
+
+    body, bad_status, echo = asyncio.run(exchange())
+    assert body.count("data: ") == 2 and bad_status == 400 and echo == "ping"

@@ -96,8 +96,7 @@ def test_changed_ini_replaces_and_removes_keys(tmp_path: Path) -> None:
 
 
 def test_upstream_block_lists_policy_servers_and_keepalive() -> None:
-    from bench.nginx import upstream_block
-    from bench.servers import Wsgiref
+    from bench.servers import Wsgiref, upstream_block
 
     block = upstream_block([Wsgiref(port=8001), Wsgiref(port=8002)], policy="least_conn", keepalive=8)
     assert block.split("\n        ") == ["least_conn;", "server 127.0.0.1:8001;", "server 127.0.0.1:8002;",

@@ -9,9 +9,8 @@ import pytest
 
 from bench import env, ports
 from bench.errors import ServerStartError
-from bench.nginx import proxy
 from bench.paths import CONFIG
-from bench.servers import Nginx, Uwsgi, Wsgiref
+from bench.servers import Nginx, Uwsgi, Wsgiref, proxy
 
 
 def test_gunicorn_config_loads() -> None:

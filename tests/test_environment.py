@@ -14,7 +14,7 @@ from bench.paths import REPO
 
 # conda-forge packages with no pip counterpart: system tools, not Python packages.
 CONDA_ONLY = {"python", "pip", "nginx", "redis-server", "wrk"}
-OWN_PACKAGES = {"bench", "course", "sample_app", "conftest", "__future__"}
+OWN_PACKAGES = {"bench", "course", "sample_app", "conftest", "jupyter_lab", "__future__"}
 
 
 def _requirements() -> dict[str, str]:

@@ -4,6 +4,7 @@ wrong answer, and must say ✗."""
 
 from __future__ import annotations
 
+import copy
 import time
 
 import nbformat
@@ -11,7 +12,9 @@ import pytest
 import requests
 
 import bench
-from bench.nginx import proxy
+from bench import k8s
+from bench.servers import proxy
+from bench.streams import holding
 from course import exercises
 from course.stages import NOTEBOOKS
 
@@ -47,13 +50,22 @@ def _check_cell(notebook: str, answer: str) -> str:
 TASKS = [
     ("02_gunicorn.ipynb", "my_threads", 1),  # one thread: 20 requests/s
     ("04_nginx.ipynb", "my_edit", {}),  # no edit: nginx waits 35 s, the app answers 200 after 3 s
+    ("06_kubernetes.ipynb", "my_rolling_update", {"maxUnavailable": 1, "maxSurge": 0}),  # one pod short
+    ("06_kubernetes.ipynb", "my_rolling_update", {"maxUnavailable": 0, "maxSurge": 0}),  # never progresses
+    ("06_kubernetes.ipynb", "my_rolling_update", {"maxUnavailible": 0, "maxSurge": 1}),  # a typo: strict fails it
+    ("08_long_lived_connections.ipynb", "my_threads", 4),  # 4 threads for 12 streams
+    ("08_long_lived_connections.ipynb", "my_threads", 40),  # enough, but far more than needed
 ]
 
 
 @pytest.mark.load
-@pytest.mark.parametrize("notebook, answer, wrong", TASKS, ids=[t[0] for t in TASKS])
+@pytest.mark.parametrize("notebook, answer, wrong", TASKS, ids=[f"{t[0]}-{i}" for i, t in enumerate(TASKS)])
 def test_every_your_turn_task_fails_a_wrong_answer(notebook: str, answer: str, wrong: object) -> None:
     namespace = {"bench": bench, "exercises": exercises, "proxy": proxy, "time": time, "requests": requests,
-                 answer: wrong}
+                 "copy": copy, "k8s": k8s, answer: wrong}
+    if notebook.startswith("06"):
+        namespace["deployment"] = k8s.find(k8s.render("base"), "Deployment", "web")
+    if notebook.startswith("08"):
+        namespace.update(TARGET=12, holding=holding)
     with pytest.raises(exercises.NotYet):
         exec(_check_cell(notebook, answer), namespace)

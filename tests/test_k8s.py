@@ -194,9 +194,7 @@ def test_the_metrics_api_is_awaited(monkeypatch: pytest.MonkeyPatch) -> None:
         return answer
 
     monkeypatch.setattr(k8s.Cluster, "run", run)
-    no_wait = k8s.wait_fixed(0)
-    monkeypatch.setattr(k8s, "wait_fixed", lambda seconds: no_wait)
-    k8s.Cluster().wait_for_metrics(timeout=5)  # the first refusal was waited out
+    k8s.Cluster().wait_for_metrics(timeout=5, interval=0)  # the first refusal was waited out
     with pytest.raises(StopIteration):
         next(answers)
 
@@ -214,9 +212,7 @@ def test_the_app_is_awaited_through_the_port_mapping(monkeypatch: pytest.MonkeyP
         return Answer()
 
     monkeypatch.setattr(k8s.requests, "get", get)
-    no_wait = k8s.wait_fixed(0)
-    monkeypatch.setattr(k8s, "wait_fixed", lambda seconds: no_wait)
-    k8s.Cluster(host_port=18080).wait_answering(timeout=5)
+    k8s.Cluster(host_port=18080).wait_answering(timeout=5, interval=0)
     assert calls == ["http://127.0.0.1:18080/healthz"] * 3
 
 
@@ -232,3 +228,10 @@ def test_lab06_live_check_reports_a_failed_setup_as_a_cross(monkeypatch: pytest.
     (tmp_path / "deployment.yaml").write_text("kind: Deployment\n")
     check = lab._live(tmp_path / "deployment.yaml", "live")
     assert not check.passed and "kind create failed" in check.detail
+
+
+def test_rollout_bounds_round_as_the_deployment_controller_does() -> None:
+    assert k8s.rollout_bounds({}, 4) == (3, 5)  # 25% each
+    assert k8s.rollout_bounds({}, 2) == (2, 3)  # 25% of 2: unavailable rounds down to 0, surge up to 1
+    assert k8s.rollout_bounds({"maxUnavailable": 0, "maxSurge": 1}, 2) == (2, 3)
+    assert k8s.rollout_bounds({"maxUnavailable": "50%", "maxSurge": 0}, 3) == (2, 3)

@@ -10,7 +10,8 @@ import pytest
 
 from bench import load
 from bench.errors import BenchError
-from bench.load import _percentile, _read_history, _timeseries, generator_ceiling, measure, run_load
+from bench.load import _percentile, _read_history, _timeseries, measure, run_load
+from bench.machine import generator_ceiling
 from bench.servers import DevServer, Gunicorn
 
 pytestmark = pytest.mark.load

@@ -21,8 +21,7 @@ import requests
 from bench import paths, registry
 from bench.errors import BenchError
 from bench.load import run_load
-from bench.nginx import AppProxy, proxy
-from bench.servers import Gunicorn, Server, Uwsgi
+from bench.servers import AppProxy, Gunicorn, Server, Uwsgi, proxy
 from sample_app.settings import Settings
 
 pytestmark = [pytest.mark.security,

@@ -110,7 +110,7 @@ def test_nginx_config_test_passes() -> None:
 
 
 def test_nginx_edits_change_or_drop_a_directive() -> None:
-    from bench.nginx import proxy
+    from bench.servers import proxy
 
     server = Gunicorn(workers=1)
     server.port = 18000  # never started: only its port goes into the config

@@ -9,10 +9,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import portpicker
 import yaml
 
-from bench import images, k8s
+from bench import images, k8s, ports
 from bench.errors import BenchError
 from course import needs
 from course.labs import Check, skipped
@@ -64,7 +63,7 @@ def _live(path: Path, requirement: str) -> Check:
     shutil.copy2(path, folder / "deployment.yaml")
     (folder / "kustomization.yaml").write_text(
         "resources: [configmap.yaml, deployment.yaml, service.yaml]\n")
-    cluster = k8s.Cluster(name="lab06", host_port=portpicker.pick_unused_port())
+    cluster = k8s.Cluster(name="lab06", host_port=ports.free_port())
     try:
         images.build("docker/Dockerfile", cluster.image)
         cluster.up()

@@ -7,12 +7,11 @@ import psutil
 import pytest
 
 from bench import ports, registry
-from conftest import SESSION_STARTED
 
 
 @pytest.mark.last
-def test_nothing_the_course_started_is_still_running() -> None:
-    started = registry.history(since=SESSION_STARTED)
+def test_nothing_the_course_started_is_still_running(session_started: float) -> None:
+    started = registry.history(since=session_started)
     assert started, "the suite should have started servers; is the registry being written?"
     alive = [e for e in started if registry.alive(e)]
     assert not alive, f"still running: {alive}"

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bench import claims
-from conftest import SESSION_STARTED
 from sample_app.limits import usable_cpus
 
 
 @pytest.mark.last
-def test_every_claim_was_measured_on_this_machine() -> None:
-    stated = claims.recorded(since=SESSION_STARTED)
+def test_every_claim_was_measured_on_this_machine(session_started: float) -> None:
+    stated = claims.recorded(since=session_started)
     if not stated:
         pytest.skip("no notebook stated a claim in this run")
     if usable_cpus() < 2:  # on one core, claims that need two say so, and locust always shares the server's core

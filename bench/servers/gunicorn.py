@@ -1,0 +1,79 @@
+"""gunicorn, with the course's config/gunicorn.conf.py."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench import env, ports
+from bench.errors import ServerStartError
+from bench.paths import CONFIG
+from bench.servers.base import APP, Server
+from bench.waiting import until
+
+READY_LINE = "Worker ready (pid:"  # logged by config/gunicorn.conf.py's post_worker_init hook
+
+
+class Gunicorn(Server):
+    """gunicorn with the course's config file. Arguments left as None keep the config file's value;
+    the others override it on the command line."""
+
+    kind = "gunicorn"
+
+    def __init__(self, workers: int | None = None, worker_class: str | None = None, threads: int | None = None,
+                 app: str = APP, config: Path = CONFIG / "gunicorn.conf.py", args: Sequence[str] = (),
+                 **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.workers, self.worker_class, self.threads = workers, worker_class, threads
+        self.app, self.config, self.args = app, config, list(args)
+
+    def command(self) -> list[str]:
+        overrides = {"--workers": self.workers, "--worker-class": self.worker_class, "--threads": self.threads}
+        flags = [part for flag, value in overrides.items() if value is not None for part in (flag, str(value))]
+        return [env.require("gunicorn"), "--config", str(self.config), "--bind", f"{ports.HOST}:{self.port}",
+                *flags, *self.args, self.app]
+
+    def max_cores(self) -> float | None:
+        return float(self.workers) if self.workers else None  # None: the config file's count
+
+    def _has_ready_hook(self) -> bool:
+        return READY_LINE in self.config.read_text()
+
+    def ready_workers(self) -> list[int]:
+        """Workers that have loaded the app: those the config's post_worker_init hook logged (all
+        workers, for a config without the hook)."""
+        pids = self.workers_pids()
+        if not self._has_ready_hook() or self.log_path is None:
+            return pids
+        logged = set(re.findall(rf"{re.escape(READY_LINE)} (\d+)\)", self.log_path.read_text(errors="replace")))
+        return [pid for pid in pids if str(pid) in logged]
+
+    def answers(self) -> bool:
+        """Ready when it answers HTTP and every worker has loaded the app."""
+        return super().answers() and len(self.ready_workers()) >= (self.workers or 1)
+
+    def workers_pids(self) -> list[int]:
+        return [p.pid for p in self.processes()[1:]]
+
+    def reload(self) -> None:
+        """SIGHUP: reload the config and replace the workers gracefully."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGHUP)
+
+    def kill_worker(self) -> int:
+        """SIGKILL one worker (a crash, as far as the master can tell); return its pid."""
+        pid = self.workers_pids()[0]
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def wait_for_workers(self, count: int, timeout: float = 30.0, exclude: Sequence[int] = ()) -> float:
+        """Seconds until `count` workers (none of them in `exclude`) have loaded the app."""
+        waited = until(lambda: len([p for p in self.ready_workers() if p not in exclude]) >= count, timeout,
+                       interval=0.02)
+        if waited:
+            return waited.seconds
+        raise ServerStartError(f"gunicorn did not get back to {count} workers within {timeout:.0f} s:\n"
+                               f"{self.log_tail()}")

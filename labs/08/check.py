@@ -1,0 +1,54 @@
+"""Lab 08 check: nginx in front of a gevent app carries WebSockets and quiet event streams, and ordinary requests
+still time out at 2 s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+
+from bench.errors import BenchError
+from bench.servers import Gunicorn, Nginx
+from bench.streams import holding, read_events
+from course.labs import Check
+
+SOCKETS = 20
+QUIET = "/stream?every_ms=3000&events=3"  # an event, then 3 s of silence: longer than the 2 s API timeout
+
+
+def check(directory: Path) -> Iterator[Check]:
+    conf = directory / "nginx.conf"
+    if not conf.exists():
+        yield Check("nginx.conf exists", False, f"no file at {conf}")
+        return
+    with Gunicorn(workers=1, worker_class="gevent") as app:
+        web = Nginx(str(conf.resolve()), values={"APP": f"127.0.0.1:{app.port}"}, ready_path="/healthz")
+        tested = web.test_config()
+        ok = tested.returncode == 0
+        yield Check("nginx -t accepts the config", ok, "" if ok else tested.stderr.strip()[-300:])
+        if not ok:
+            return
+        try:
+            web.start()
+        except BenchError as error:
+            yield Check("nginx starts", False, str(error).splitlines()[0])
+            return
+        try:
+            yield from _checks(web.url)
+        finally:
+            web.stop()
+
+
+def _checks(url: str) -> Iterator[Check]:
+    sockets = holding(url, SOCKETS, kind="ws", probes=1)
+    yield Check(f"{SOCKETS} WebSockets open through nginx", sockets["held"] == SOCKETS,
+                f"{sockets['held']} of {SOCKETS} got their echo")
+    quiet = read_events(url, QUIET, seconds=4.5)
+    yield Check("a stream quiet for 3 s between events stays open", len(quiet.seconds) >= 2 and not quiet.closed,
+                f"{len(quiet.seconds)} events in 4.5 s" + (", then nginx closed it" if quiet.closed else ""))
+    try:
+        status = requests.get(url + "/io?ms=3000", timeout=10).status_code
+    except requests.RequestException as error:
+        status = type(error).__name__
+    yield Check("an ordinary request slower than 2 s still gets 504 from nginx", status == 504, f"got {status}")

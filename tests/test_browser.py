@@ -1,0 +1,91 @@
+"""The course in a real browser: JupyterLab in headless Chromium runs notebook 00 from its Run menu, the RISE
+slideshow opens, and the book (`make book`) shows the recorded figures.
+
+Chromium is Debian's (`make test` installs it as root); Playwright drives it through `executable_path`, so
+no browser is downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from jupyter_lab import Lab
+
+from bench import env
+from bench.paths import REPO
+
+pytestmark = pytest.mark.skipif(env.find("chromium") is None and not os.environ.get("CI"),
+                                reason="Chromium is not installed (make test installs it on Debian as root)")
+NOTEBOOK = "00_setup_check.ipynb"
+# Chromium as root in a container: no sandbox; no network beyond 127.0.0.1 (no updates, no safe browsing).
+FLAGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=env.require("chromium"), args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def _code_prompts(page: object) -> list[str]:
+    return page.eval_on_selector_all(
+        ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt", "cells => cells.map(c => c.textContent.trim())")
+
+
+def test_notebook_00_runs_from_the_run_menu(jupyterlab: Lab, browser: object) -> None:
+    before = (REPO / "notebooks" / NOTEBOOK).read_bytes()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{jupyterlab.url}/lab/tree/{NOTEBOOK}?token={jupyterlab.token}")
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    # tqdm.auto's widget, while a load test runs
+    page.wait_for_selector(".jp-OutputArea-output .widget-hprogress", timeout=120_000)
+    page.wait_for_function(
+        """() => {
+            const p = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]
+                .map(c => c.textContent.trim());
+            return p.length > 0 && p.every(t => /^\\[\\d+\\]:$/.test(t));
+        }""",
+        timeout=300_000,
+    )
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors.count() == 0, errors.all_inner_texts()
+    assert page.locator(".jp-OutputArea-output img").count() >= 1, "no figure rendered"
+    assert "✓" in page.locator(".jp-Notebook").inner_text(), "the claims should print ✓"
+    page.close()
+    assert (REPO / "notebooks" / NOTEBOOK).read_bytes() == before, "running the notebook must not rewrite it"
+
+
+def test_rise_slideshow_opens(jupyterlab: Lab, browser: object) -> None:
+    page = browser.new_page()
+    page.goto(f"{jupyterlab.url}/rise/{NOTEBOOK}?token={jupyterlab.token}")
+    page.wait_for_selector(".reveal .slides section", timeout=60_000)
+    assert page.locator(".reveal .slides section").count() >= 2
+    page.close()
+
+
+def test_the_book_shows_every_chapter_with_its_figures(browser: object) -> None:
+    done = subprocess.run(["make", "--no-print-directory", "book"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    page = browser.new_page()
+    page.goto((REPO / "_build" / "html" / "index.html").as_uri())
+    from course.stages import STAGES
+
+    nav = page.locator("nav").first.inner_text()
+    for stage in STAGES:
+        assert stage.title in nav, f"the book's navigation lacks stage {stage.number}"
+    page.goto((REPO / "_build" / "html" / "notebooks" / "02_gunicorn.html").as_uri())
+    figures = page.locator("img")
+    assert figures.count() >= 1
+    assert all(figures.nth(i).evaluate("img => img.naturalWidth > 0") for i in range(figures.count()))
+    page.close()
