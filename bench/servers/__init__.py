@@ -4,17 +4,18 @@
         requests.get(g.url + "/info")
 
 `base` (what every server shares), `dev` (werkzeug's dev server, wsgiref), `gunicorn`, `uwsgi`, `nginx` (any
-nginx config, and `proxy(...)` in front of app servers), `redis` and `uvicorn` (ASGI).
+nginx config, and `proxy(...)` in front of app servers), `redis`, `uvicorn` (ASGI) and `granian`.
 What stops them all: `bench.leftovers`.
 """
 
 from bench.servers.base import APP, Server
 from bench.servers.dev import DevServer, Wsgiref
+from bench.servers.granian import Granian
 from bench.servers.gunicorn import READY_LINE, Gunicorn
 from bench.servers.nginx import AppProxy, Nginx, proxy, upstream_block
 from bench.servers.redis import Redis
 from bench.servers.uvicorn import Uvicorn
 from bench.servers.uwsgi import Uwsgi, changed_ini
 
-__all__ = ["APP", "READY_LINE", "AppProxy", "DevServer", "Gunicorn", "Nginx", "Redis", "Server", "Uvicorn", "Uwsgi",
-           "Wsgiref", "changed_ini", "proxy", "upstream_block"]
+__all__ = ["APP", "READY_LINE", "AppProxy", "DevServer", "Granian", "Gunicorn", "Nginx", "Redis", "Server", "Uvicorn",
+           "Uwsgi", "Wsgiref", "changed_ini", "proxy", "upstream_block"]

@@ -8,9 +8,8 @@ from pathlib import Path
 import requests
 
 from bench import run_load
-from bench.errors import BenchError
 from bench.servers import Gunicorn, Nginx
-from course.labs import Check
+from course.labs import Check, start_nginx
 
 ACCESS_LOG = ["--access-logfile", "-"]
 
@@ -27,15 +26,8 @@ def _check(conf: Path) -> Iterator[Check]:
     with Gunicorn(workers=2, args=ACCESS_LOG) as a, Gunicorn(workers=1, args=ACCESS_LOG) as b:
         values = {"APP_A": f"127.0.0.1:{a.port}", "APP_B": f"127.0.0.1:{b.port}"}
         web = Nginx(str(conf.resolve()), values=values, ready_path="/io?ms=0")  # an absolute path: used as is
-        tested = web.test_config()
-        ok = tested.returncode == 0
-        yield Check("nginx -t accepts the config", ok, "" if ok else tested.stderr.strip()[-300:])
-        if tested.returncode != 0:
-            return
-        try:
-            web.start()
-        except BenchError as error:
-            yield Check("nginx starts", False, str(error).splitlines()[0])
+        yield from start_nginx(web)
+        if not web.running:
             return
         try:
             static = requests.get(web.url + "/static/course.css", timeout=5)

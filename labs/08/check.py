@@ -8,10 +8,9 @@ from pathlib import Path
 
 import requests
 
-from bench.errors import BenchError
 from bench.servers import Gunicorn, Nginx
 from bench.streams import holding, read_events
-from course.labs import Check
+from course.labs import Check, start_nginx
 
 SOCKETS = 20
 QUIET = "/stream?every_ms=3000&events=3"  # an event, then 3 s of silence: longer than the 2 s API timeout
@@ -24,15 +23,8 @@ def check(directory: Path) -> Iterator[Check]:
         return
     with Gunicorn(workers=1, worker_class="gevent") as app:
         web = Nginx(str(conf.resolve()), values={"APP": f"127.0.0.1:{app.port}"}, ready_path="/healthz")
-        tested = web.test_config()
-        ok = tested.returncode == 0
-        yield Check("nginx -t accepts the config", ok, "" if ok else tested.stderr.strip()[-300:])
-        if not ok:
-            return
-        try:
-            web.start()
-        except BenchError as error:
-            yield Check("nginx starts", False, str(error).splitlines()[0])
+        yield from start_nginx(web)
+        if not web.running:
             return
         try:
             yield from _checks(web.url)
