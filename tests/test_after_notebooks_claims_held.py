@@ -1,11 +1,16 @@
-"""After the notebooks: every claim they stated was measurable here, and none was refused."""
+"""After the notebooks: every claim they stated was measurable here, and none was refused.
+
+Required on a machine like the CI one: two usable cores at full speed. On less (one core, a CPU quota, or
+`portability.sh half`), a claim may honestly say it cannot be measured here, and why: then this test lists them
+and skips. A claim that is false fails its notebook on any machine.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from bench import claims
-from sample_app.limits import usable_cpus
+from bench.load import capacity_cores
 
 
 @pytest.mark.last
@@ -13,9 +18,11 @@ def test_every_claim_was_measured_on_this_machine(session_started: float) -> Non
     stated = claims.recorded(since=session_started)
     if not stated:
         pytest.skip("no notebook stated a claim in this run")
-    if usable_cpus() < 2:  # on one core, claims that need two say so, and locust always shares the server's core
-        pytest.skip("one usable core: claims may be 'not measurable' or refused here, and say why")
     refused = [str(o) for o in stated if o.status == claims.REFUSED]
-    assert not refused, "claims drawn from flagged runs (generator-bound or interfered):\n" + "\n".join(refused)
     unmeasured = [str(o) for o in stated if o.status == claims.UNMEASURABLE]
+    if capacity_cores() < 2:  # locust shares the server's CPU more than the claims were planned for
+        said = refused + unmeasured
+        pytest.skip(f"{capacity_cores():g} cores' worth of CPU here, not two: {len(said)} of {len(stated)} claims "
+                    "said they could not be measured, and why:\n" + "\n".join(said))
+    assert not refused, "claims drawn from flagged runs (generator-bound or interfered):\n" + "\n".join(refused)
     assert not unmeasured, "claims this machine could not measure:\n" + "\n".join(unmeasured)
