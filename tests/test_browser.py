@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -35,7 +36,21 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+def _wait_for_a_connected_idle_kernel(lab: Lab, timeout: float = 60) -> None:
+    """Until the notebook's kernel is idle with the page's websocket connected (the status bar can say Idle
+    before that)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kernels = lab.get("/api/kernels").json()
+        if any(k["execution_state"] == "idle" and k.get("connections", 0) >= 1 for k in kernels):
+            return
+        time.sleep(0.5)
+    raise TimeoutError("no connected, idle kernel")
+
+
 def test_notebook_00_runs_from_the_run_menu(jupyterlab: Lab, browser: object) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     before = (REPO / "notebooks" / NOTEBOOK).read_bytes()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     step = "opening the notebook"
@@ -43,10 +58,17 @@ def test_notebook_00_runs_from_the_run_menu(jupyterlab: Lab, browser: object) ->
         page.goto(f"{jupyterlab.url}/lab/tree/{NOTEBOOK}?token={jupyterlab.token}")
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
         step = "waiting for the kernel"
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        _wait_for_a_connected_idle_kernel(jupyterlab)
         step = "Run ▸ Run All Cells"
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        for _attempt in range(3):  # a click in the moment the kernel connects can be dropped: then click again
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            try:
+                page.wait_for_selector(".jp-CodeCell .jp-InputArea-prompt:text-matches('\\[(\\*|\\d+)\\]')",
+                                       timeout=20_000)
+                break
+            except PlaywrightTimeout:  # no cell started
+                continue
         step = "waiting for the progress widget (tqdm.auto) of the first load test"
         page.wait_for_selector(".jp-OutputArea-output .widget-hprogress", timeout=180_000)
         step = "waiting for every cell to finish"
