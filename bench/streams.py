@@ -99,12 +99,9 @@ class Streams:
         return (time.monotonic() - self._started) * 1000
 
     def _hold_sse(self, connection: _Connection) -> None:
-        parts = urlsplit(self.url)
         try:
-            sock = socket.create_connection((parts.hostname, parts.port), timeout=self.first_within + 60)
+            sock = _open_stream(self.url, self.path, timeout=self.first_within + 60)
             connection.closer = sock
-            sock.sendall(f"GET {self.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: text/event-stream\r\n"
-                         "Connection: keep-alive\r\n\r\n".encode())
             seen = b""
             while not self._stop.is_set():
                 chunk = sock.recv(65536)
@@ -131,6 +128,14 @@ class Streams:
         except (OSError, websocket.WebSocketException) as error:
             if not self._stop.is_set():
                 connection.error = str(error)
+
+
+def _open_stream(url: str, path: str, timeout: float) -> socket.socket:
+    """A connection to `url` with the GET for the event stream at `path` sent (HTTP/1.1, kept alive)."""
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout)
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    return sock
 
 
 def _close(closer: object) -> None:
@@ -187,11 +192,9 @@ class Arrivals:
 
 def read_events(url: str, path: str, seconds: float) -> Arrivals:
     """Read the event stream at `path` for `seconds`: the arrival time of every event."""
-    parts = urlsplit(target_url(url))
     arrived: list[float] = []
     closed = False
-    with socket.create_connection((parts.hostname, parts.port), timeout=0.1) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    with _open_stream(target_url(url), path, timeout=0.1) as sock:
         started = time.monotonic()
         while time.monotonic() - started < seconds:
             try:
