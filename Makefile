@@ -13,13 +13,14 @@ PYTEST_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 LAB ?=
-.PHONY: lab test record check book check-tools cleanup clean help
+.PHONY: lab test record full-run check book check-tools cleanup clean help
 help:
 	@echo "make lab     open the course in JupyterLab (creates .venv the first time)"
 	@echo "make test    unit tests, config checks, and every notebook in quick mode"
 	@echo "make check LAB=02   check your work on a lab (labs/02/mine/)"
 	@echo "make book    build the course as a website from the recorded notebooks (_build/html)"
 	@echo "make record  re-run the notebooks and store their outputs (quick mode)"
+	@echo "make full-run   time every notebook in full mode; writes the README's headline figure"
 	@echo "make clean   stop anything the course left running and delete .venv"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/setup.sh
@@ -44,8 +45,13 @@ check: check-tools
 	COURSE_MODE=quick $(BIN)/python -m course.labs $(LAB)
 
 record: check-tools
-	@COURSE_MODE=quick COURSE_RECORD=1 BENCH_PROGRESS=line $(DOCKERD) $(BIN)/jupyter nbconvert --to notebook --execute \
+	@COURSE_MODE=quick BENCH_PROGRESS=line $(DOCKERD) $(BIN)/jupyter nbconvert --to notebook --execute \
 	  --inplace --ExecutePreprocessor.timeout=900 notebooks/$(or $(NB),[0-9]*).ipynb
+
+# Every notebook in full mode (what `make lab` runs), executed into a temporary folder and timed: writes
+# docs/full-mode-times.json and the README's headline figure (04's full-mode matrix). ONLY="04 07": some stages.
+full-run: check-tools
+	@$(DOCKERD) $(BIN)/python -m course.full_run $(ONLY)
 
 # The recorded notebooks, labs and instructor guide as a static website (Jupyter Book; nothing is executed).
 book: $(STAMP)

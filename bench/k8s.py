@@ -351,9 +351,9 @@ class Cluster:
             raise BenchError(f"`{' '.join(argv)}` failed: {done.stderr.strip()[-1500:]}")
         return done.stdout
 
-    def rollout_under_load(self, variant: str | Path, duration: float = 40, replicas: int = 2):
-        """Deploy `variant` with `replicas` pods, then `kubectl rollout restart` 3 s into a load of
-        `duration` seconds on /io; the LoadResult (its `failures` are the requests the rollout cost)."""
+    def rollout_under_load(self, variant: str | Path, path: str, users: int, duration: float, replicas: int = 2):
+        """Deploy `variant` with `replicas` pods, then `kubectl rollout restart` 3 s into a load of `users` on
+        `path` for `duration` seconds; the LoadResult (its `failures` are the requests the rollout cost)."""
         from bench.load import run_load
 
         self.run(self.delete_hpa())
@@ -363,7 +363,7 @@ class Cluster:
         self.wait_answering()
         # PlainUser (requests) does not retry: FastHttpUser's client silently retries a request whose
         # connection closed before any response byte, up to its pool size + 1 times, hiding the failures.
-        result = run_load(self.url, "/io?ms=50", users=8, duration=duration, label=f"rollout: {variant}",
+        result = run_load(self.url, path, users=users, duration=duration, label=f"rollout: {variant}",
                           user_class="plain",
                           events=[(3, "rollout restart", lambda: self.run(self.rollout_restart()))])
         self.run(self.rollout_status())

@@ -24,9 +24,10 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import psutil
+import requests
 from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
 
-from bench import mode, registry
+from bench import mode, partition, registry
 from bench.commands import shell
 from bench.errors import BenchError, LoadError
 from bench.paths import state_dir
@@ -54,6 +55,7 @@ INTERFERENCE_SHARE = 0.1
 # at least this share of them got all the CPU it could use: the generator ran on the cores it could not use.
 SATURATED = 0.85
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SETTLE_SECONDS = 120.0  # the longest a server may take to serve what a load left queued (see settle)
 _LOCUST_CPU_WARNING = "CPU usage above"
 
 
@@ -85,6 +87,7 @@ class LoadResult:
     generator_share: float = 0.0  # the generator's part of that busy CPU, when the machine was contended
     server_busy: float = float("nan")  # cores the server kept busy, when the target is a bench server
     started_at: float = float("nan")  # unix time of locust's first request
+    cores_apart: bool = False  # locust and the server ran on cores of their own (bench.partition)
 
     @property
     def interfered(self) -> bool:
@@ -123,7 +126,9 @@ class LoadResult:
 
 class Target(Protocol):
     """What load goes to when it is not a URL: a bench server (bench.servers), which also says how much CPU it
-    used, so a run can report the server's CPU per request and whether it was saturated."""
+    used, so a run can report the server's CPU per request and whether it was saturated. A target that also has
+    `processes()` (its psutil processes) can be pinned apart from locust where there are spare cores
+    (bench.partition)."""
 
     @property
     def url(self) -> str: ...
@@ -369,6 +374,9 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
                "--exit-code-on-error", "0", "--loglevel", "WARNING"]
     proc, entry = registry.spawn(spec.argv(*options), log_path, "locust", env=spec.env())
     server = target if not isinstance(target, str) and target.running else None
+    # where there are cores to spare, locust and the server run on cores of their own while the load lasts
+    give_back = partition.apart(partition.current(core_share(), spec.processes), proc.pid,
+                                getattr(server, "processes", None))
     watch = _CpuWatch(proc.pid, server)
     pending, fired = sorted(events, key=lambda e: e[0]), {}
     started: float | None = None
@@ -400,17 +408,20 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
         bar.close()
         registry.kill_group(entry, first=signal.SIGKILL)  # normally gone already; never left behind
         proc.wait()
+        if give_back:
+            give_back()
     if pending:
         raise LoadError(f"the load ended before these events: {[name for _, name, _ in pending]}")
-    result = _parse(out, log_path, spec, *watch.medians())
+    result = _parse(out, log_path, spec, *watch.medians(), apart=give_back is not None)
     # on the clock of result.timeseries["t"] (whole seconds since locust's first request)
     result.events = {name: at - int(result.started_at) for name, at in fired.items()}
     if shown == "line":
         print(f"{label}: {duration:g} s of load, generator CPU {result.generator_cpu_total:.0f}% (median)")
     result.machine_busy, result.server_busy = watch.machine_busy(), watch.server_busy()
     most = server.max_cores() if server is not None else None
-    result.generator_share = generator_share(result.generator_cpu_total / 100, result.machine_busy, capacity_cores(),
-                                             result.server_busy, most * core_share() if most else None)
+    result.generator_share = 0.0 if result.cores_apart else generator_share(
+        result.generator_cpu_total / 100, result.machine_busy, capacity_cores(), result.server_busy,
+        most * core_share() if most else None)
     if server is not None and result.requests:
         result.server_cpu_ms = server_cpu * 1000 / result.requests
     return result
@@ -452,9 +463,11 @@ def generator_share(generator_cores: float, busy_cores: float, usable: float, se
     return min(1.0, generator_cores / busy_cores)
 
 
-def _parse(out: Path, log_path: Path, spec: LoadSpec, generator_cpu: float, generator_total: float) -> LoadResult:
+def _parse(out: Path, log_path: Path, spec: LoadSpec, generator_cpu: float, generator_total: float,
+           apart: bool = False) -> LoadResult:
     """Totals from locust's final JSON stats (its CSV files are written once a second and can miss the
-    last second of a run); the history CSV adds users and latency per second."""
+    last second of a run); the history CSV adds users and latency per second. `apart`: locust ran on cores
+    of its own, so only its busiest process can be the bottleneck, not its share of the machine."""
     log = log_path.read_text(errors="replace")
     tail = "\n".join(log.splitlines()[-15:])
     final = out / "final.json"
@@ -469,7 +482,8 @@ def _parse(out: Path, log_path: Path, spec: LoadSpec, generator_cpu: float, gene
     failures_path = out / "run_failures.csv"
     failure_messages = pd.read_csv(failures_path) if failures_path.exists() else pd.DataFrame()
     machine_share = generator_total / (100 * capacity_cores())  # of the cores this process may use
-    bound = (generator_cpu >= GENERATOR_BOUND_CPU * core_share() or machine_share >= GENERATOR_BOUND_MACHINE_SHARE
+    bound = (generator_cpu >= GENERATOR_BOUND_CPU * core_share()
+             or (machine_share >= GENERATOR_BOUND_MACHINE_SHARE and not apart)
              or _LOCUST_CPU_WARNING in log)
     return LoadResult(
         label=spec.label, url=spec.url, paths=list(spec.paths), users=spec.users, duration=spec.duration,
@@ -481,7 +495,7 @@ def _parse(out: Path, log_path: Path, spec: LoadSpec, generator_cpu: float, gene
         timeseries=_timeseries(entries, _read_history(out / "run_stats_history.csv")),
         failure_messages=failure_messages, log=log,
         mean=sum(e["total_response_time"] for e in entries) / requests,
-        started_at=min(e["start_time"] for e in entries),
+        started_at=min(e["start_time"] for e in entries), cores_apart=apart,
     )
 
 
@@ -528,11 +542,31 @@ class Measurement:
                                                  else "  ⚠ interfered" if self.interfered else ""))
 
 
+def settle(target: Target | str, timeout: float = SETTLE_SECONDS) -> None:
+    """Wait until a bench server answers a request again. When a load stops, every user's last request is still
+    queued in the server (a sync worker serves the requests it has accepted, whoever is left to read the answer):
+    200 users on 2 sync workers and a 200 ms wait leave 20 s of work, and a run started before it is done
+    measures that queue, not the server. One request on the ready path comes back once the queue is served."""
+    path = getattr(target, "ready_path", None)
+    if isinstance(target, str) or path is None:
+        return
+    try:
+        requests.get(target.url + path, timeout=timeout)
+    except requests.RequestException as error:
+        raise LoadError(f"{target.url} did not answer within {timeout:g} s of the last load ending: {error}") from None
+
+
 def measure(target: Target | str, path: str | list[str] = "/", repeats: int | None = None,
             **kwargs: object) -> Measurement:
-    """`run_load` repeated `repeats` times (the mode's default: 1 in quick mode, 3 in full)."""
+    """`run_load` repeated `repeats` times (the mode's default: 1 in quick mode, 3 in full), each once the
+    server has served what the one before left queued (`settle`)."""
     count = repeats if repeats is not None else mode.current().repeats
-    return Measurement([run_load(target, path, **kwargs) for _ in range(count)])  # type: ignore[arg-type]
+    runs = []
+    for repeat in range(count):
+        if repeat:
+            settle(target)
+        runs.append(run_load(target, path, **kwargs))  # type: ignore[arg-type]
+    return Measurement(runs)
 
 
 def there_and_back(experiments: Mapping[str, Callable[[], LoadResult]]) -> dict[str, Measurement]:

@@ -1,7 +1,7 @@
 """This machine, measured once: what every experiment plans from.
 
     facts = bench.machine.facts()        # measured the first time (a few seconds), then cached
-    facts.usable_cores, facts.generator_rps, facts.safe_rps
+    facts.server_cores, facts.generator_rps, facts.safe_rps
 
 Machines differ by 4× in speed and drift ±20% from minute to minute, so no experiment hard-codes a
 load level or a worker count: it derives them from these facts. The cache (in the state directory)
@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench import partition
 from bench.paths import state_dir
 from sample_app.limits import affinity_cores, cpu_limit, usable_cpus
 
@@ -56,12 +57,18 @@ class Facts:
     affinity_cores: int
     cgroup_cpus: float | None
     usable_cores: float
+    generator_cores: int  # cores kept for locust while a load runs (bench.partition); 0: it shares them
     generator_rps: float  # one FastHttpUser locust process against nginx answering from memory
     app_rps: float  # one gunicorn sync worker on the sample app's `/`: the app's own cost per request
     generator_ms: float  # locust's CPU per request in that run (a new connection each time)
     python_loop_ms: float  # a fixed pure-Python loop: this CPU's speed, for comparison between machines
     measured_at: float
     key: str
+
+    @property
+    def server_cores(self) -> float:
+        """The cores a server gets while a load runs: the usable ones, less any kept for the generator."""
+        return self.usable_cores - self.generator_cores
 
     @property
     def safe_rps(self) -> float:
@@ -82,8 +89,8 @@ class Facts:
         return min(self.safe_rps, PACED_CORES * 1000 / per_request)
 
     def workers_up_to_cores(self) -> list[int]:
-        """Worker counts for a CPU scaling sweep: 1, then up to the usable cores, then twice that."""
-        cores = max(1, int(self.usable_cores))
+        """Worker counts for a CPU scaling sweep: 1, then up to the servers' cores, then twice that."""
+        cores = max(1, int(self.server_cores))
         return sorted({1, cores, 2 * cores}) if cores > 1 else [1, 2]
 
     def wait_ms_for(self, concurrency: int, at_least: int = 100) -> int:
@@ -100,6 +107,13 @@ class Facts:
              "what it means": "taskset / CPU affinity"},
             {"fact": "cgroup CPU quota", "value": quota, "what it means": "a container's --cpus, or a CPU limit"},
             {"fact": "usable cores", "value": f"{self.usable_cores:g}",
+             "what it means": "taskset and the quota together: the CPU the course may use"},
+            {"fact": "cores kept for the load generator", "value": self.generator_cores,
+             "what it means": (f"locust runs on cores of its own while a load lasts (at least {partition.MIN_CORES} "
+                               "whole cores needed)" if self.generator_cores else
+                               f"none: locust shares the servers' cores (a split needs {partition.MIN_CORES} whole "
+                               "cores), so each run measures how much CPU it took from the server")},
+            {"fact": "cores for servers", "value": f"{self.server_cores:g}",
              "what it means": "worker and instance counts in later stages derive from this"},
             {"fact": "load generator ceiling", "value": f"{self.generator_rps:,.0f} req/s",
              "what it means": "one locust process against nginx: the most this machine can measure"},
@@ -124,7 +138,7 @@ def _bench_hash() -> str:
 
 def cache_key() -> str:
     """Everything that changes the facts: the bench's code, the host, the usable CPU."""
-    return f"{_bench_hash()}|{platform.node()}|{affinity_cores()}|{cpu_limit()}"
+    return f"{_bench_hash()}|{platform.node()}|{affinity_cores()}|{cpu_limit()}|{os.environ.get(partition.SWITCH)}"
 
 
 def python_loop_ms(n: int = 2_000_000) -> float:
@@ -156,14 +170,16 @@ def generator_ceiling(users: int = 32, duration: float | None = None, processes:
 
 def measure() -> Facts:
     """Measure this machine now (about fifteen seconds) and cache the result."""
-    from bench.load import run_load
+    from bench.load import core_share, run_load
     from bench.servers import Gunicorn
 
+    split = partition.current(core_share())
     ceiling = generator_ceiling(users=CEILING_USERS, duration=CEILING_SECONDS, progress=False)
     with Gunicorn(workers=1) as app:
         one_worker = run_load(app, "/", users=8, duration=CEILING_SECONDS, progress=False, label="one app worker")
     facts = Facts(logical_cores=os.cpu_count() or 1, affinity_cores=affinity_cores(), cgroup_cpus=cpu_limit(),
-                  usable_cores=usable_cpus(), generator_rps=ceiling.rps, app_rps=one_worker.rps,
+                  usable_cores=usable_cpus(), generator_cores=len(split.generator) if split else 0,
+                  generator_rps=ceiling.rps, app_rps=one_worker.rps,
                   generator_ms=one_worker.generator_cpu_total * 10 / one_worker.rps,
                   python_loop_ms=python_loop_ms(), measured_at=time.time(), key=cache_key())
     _cache_path().write_text(json.dumps(asdict(facts)))

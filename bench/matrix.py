@@ -6,6 +6,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
+import psutil
+
 from bench import mode
 from bench.load import Measurement, measure
 from bench.servers import DevServer, Granian, Gunicorn, Server, Uwsgi, proxy
@@ -37,8 +39,15 @@ class Stack:
     def running(self) -> bool:
         return all(s.running for s in self.servers)
 
+    @property
+    def ready_path(self) -> str | None:
+        return self.servers[0].ready_path
+
     def cpu_seconds(self) -> float:
         return sum(s.cpu_seconds() for s in self.servers)
+
+    def processes(self) -> list[psutil.Process]:
+        return [proc for server in self.servers for proc in server.processes()]
 
     def max_cores(self) -> float | None:
         cores = [s.max_cores() for s in self.servers]

@@ -119,8 +119,10 @@ def test_cgroup_v2_cpu_max(tmp_path: Path) -> None:
     assert cpu_limit(tmp_path / "nowhere", V2) is None
 
 
-def _facts(cores: float, ceiling: float, app: float = 100_000, generator_ms: float = 0.1) -> machine.Facts:
+def _facts(cores: float, ceiling: float, app: float = 100_000, generator_ms: float = 0.1,
+           generator_cores: int = 0) -> machine.Facts:
     return machine.Facts(logical_cores=8, affinity_cores=int(cores), cgroup_cpus=None, usable_cores=cores,
+                         generator_cores=generator_cores,
                          generator_rps=ceiling, app_rps=app, generator_ms=generator_ms, python_loop_ms=60.0,
                          measured_at=0.0, key="k")
 
@@ -129,6 +131,7 @@ def test_plans_follow_the_machine() -> None:
     assert _facts(2, 10_000).workers_up_to_cores() == [1, 2, 4]
     assert _facts(8, 10_000).workers_up_to_cores() == [1, 8, 16]
     assert _facts(1, 10_000).workers_up_to_cores() == [1, 2]
+    assert _facts(8, 10_000, generator_cores=2).workers_up_to_cores() == [1, 6, 12]  # locust keeps two cores
     fast, slow = _facts(2, 10_000), _facts(2, 2_400)
     assert fast.wait_ms_for(200, at_least=5) < slow.wait_ms_for(200, at_least=5)  # longer waits, not more requests
     for facts in (fast, slow):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import load
-from bench.errors import BenchError
+from bench.errors import BenchError, LoadError
 from bench.load import _percentile, _read_history, _timeseries, measure, run_load
 from bench.machine import generator_ceiling
 from bench.servers import DevServer, Gunicorn
@@ -160,3 +160,18 @@ def test_there_and_back_runs_each_experiment_in_order_then_in_reverse() -> None:
     measured = load.there_and_back(experiments)  # type: ignore[arg-type]
     assert calls == ["a", "b", "c", "c", "b", "a"]
     assert {name: m.runs for name, m in measured.items()} == {"a": ["a", "a"], "b": ["b", "b"], "c": ["c", "c"]}
+
+
+def _queue_left_behind(repeats_settle: bool, monkeypatch: pytest.MonkeyPatch) -> load.Measurement:
+    """One sync worker, 40 users waiting 100 ms each: every run leaves 4 s of queued requests behind it."""
+    if not repeats_settle:
+        monkeypatch.setattr(load, "settle", lambda target, timeout=0: None)
+    with Gunicorn(workers=1) as server:
+        return measure(server, "/io?ms=100", repeats=2, users=40, duration=2, progress=False)
+
+
+def test_repeats_start_once_the_last_runs_queue_is_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    measured = _queue_left_behind(True, monkeypatch)
+    assert [run.requests > 0 for run in measured.runs] == [True, True]
+    with pytest.raises(LoadError, match="sent no requests"):  # without settle: the second run measures the queue
+        _queue_left_behind(False, monkeypatch)

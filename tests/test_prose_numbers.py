@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.stages import budget
+from course.stages import budget, by_notebook
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 # A number with a unit of measurement (or a multiplier): what a measured figure looks like in prose.
@@ -17,6 +17,7 @@ FIGURE = re.compile(
     r"(?<![\w/=?.-])(?:\d[\d,.]*\s*(?:–\s*\d[\d,.]*\s*)?(?:req/s|requests/s|ms\b|%|×|MB\b|GB\b|KB\b|s\b|seconds?\b"
     r"|minutes?\b)|[×x]\s?\d[\d.]*(?![\w]))")
 BUDGET = re.compile(r"\*\*Time:\*\* under (\d+) s in quick mode")
+FULL_BUDGET = re.compile(r"under (\d+) minutes? in full mode")
 # Figures allowed in prose, and why: settings the notebook itself uses, and documented facts.
 ALLOWED: dict[str, set[str]] = {
     "00": {"4×", "1.5×"},  # machines of one kind differ 4× (the course's reference measurements); a claim's threshold
@@ -45,13 +46,13 @@ def _prose(path: Path) -> list[str]:
 
 def figures(text: str) -> list[str]:
     """The measurement-like figures in `text`, without their time-budget statement."""
-    return [" ".join(m.group(0).split()) for m in FIGURE.finditer(BUDGET.sub("", text))]
+    return [" ".join(m.group(0).split()) for m in FIGURE.finditer(FULL_BUDGET.sub("", BUDGET.sub("", text)))]
 
 
 def test_figures_are_found() -> None:
     text = "gunicorn reached 1,234 req/s, 15–45% more, ×1.35, p95 20 ms, 89 MB; see `/cpu?ms=5` and n=3"
     assert figures(text) == ["1,234 req/s", "15–45%", "×1.35", "20 ms", "89 MB"]
-    assert figures("**Time:** under 90 s in quick mode") == []
+    assert figures("**Time:** under 90 s in quick mode, under 12 minutes in full mode") == []
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -68,3 +69,6 @@ def test_the_time_a_notebook_states_is_its_checked_budget(path: Path) -> None:
     stated = BUDGET.search(_prose(path)[0])
     assert stated, f"{path.name}'s first cell should say '**Time:** under N s in quick mode'"
     assert int(stated.group(1)) == budget(path.name)
+    full = FULL_BUDGET.search(_prose(path)[0])
+    assert full, f"{path.name}'s first cell should say 'under M minutes in full mode' (course/stages.py)"
+    assert int(full.group(1)) == by_notebook(path.name).full_minutes

@@ -3,15 +3,18 @@ the README, the labs' README and the instructor guide all agree with it."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from itertools import takewhile
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from bench import env
 from bench.paths import REPO
-from course import stages
+from course import full_run, stages
 from course.stages import LABS, NOTEBOOKS, STAGES
 
 
@@ -49,7 +52,32 @@ def test_the_readme_stage_table_is_the_registry() -> None:
     assert len(rows) == len(STAGES)
     for stage, row in zip(STAGES, rows, strict=True):
         assert row.startswith(f"| [{stage.number} {stage.title}](notebooks/{stage.notebook}) |"), row
-        assert row.rstrip(" |").split("|")[-1].strip().startswith(f"{stage.quick_seconds} s"), row
+        assert row.rstrip(" |").split("|")[-1].strip().startswith(
+            f"{stage.quick_seconds} s / {stage.full_minutes} min"), row
+
+
+def test_the_recorded_full_run_is_within_the_full_mode_budgets() -> None:
+    """`make full-run` timed every stage in full mode, and each took no longer than its registry budget."""
+    record = full_run.recorded()
+    seconds = record.get("seconds", {})
+    assert sorted(seconds) == [s.number for s in STAGES], "stages without a full-mode time: run `make full-run`"
+    over = {s.number: seconds[s.number] for s in STAGES
+            if s.full_minutes is None or seconds[s.number] > 60 * s.full_minutes}
+    assert not over, f"over the full-mode budget in course/stages.py (seconds, on {record['machine']}): {over}"
+
+
+def test_a_full_run_records_each_stage_it_ran(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("COURSE_MODE", "COURSE_RECORD", "BENCH_PROGRESS"):  # main() sets them: give them back afterwards
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    monkeypatch.setattr(full_run, "RECORD", tmp_path / "times.json")
+    monkeypatch.setattr(full_run, "run", lambda stage, folder: 61.25)  # no notebook runs here
+    (tmp_path / "times.json").write_text(json.dumps({"seconds": {"00": 50.0, "04": 900.0},
+                                                     "commits": {"00": "abc", "04": "abc"}}))
+    assert full_run.main(["04", "07"]) == 0
+    written = full_run.recorded()
+    assert written["seconds"] == {"00": 50.0, "04": 61.2, "07": 61.2}  # the others kept, the two replaced
+    assert written["machine"] and written["commits"]["00"] == "abc" and written["commits"]["07"] != "abc"
+    assert os.environ["COURSE_MODE"] == "full" and os.environ["COURSE_RECORD"] == "1"
 
 
 @pytest.mark.parametrize("readme, link", [("README.md", "labs/{}/README.md"), ("labs/README.md", "{}/README.md")])

@@ -17,6 +17,7 @@ from course import needs
 from course.labs import Check, skipped
 
 GRACEFUL = 30  # gunicorn's graceful_timeout in config/gunicorn.conf.py, which the image uses
+ROLLOUT = {"path": "/io?ms=50", "users": 8, "duration": 40}  # the load notebook 06 rolls out under
 
 
 def check(directory: Path) -> Iterator[Check]:
@@ -67,7 +68,7 @@ def _live(path: Path, requirement: str) -> Check:
     try:
         images.build("docker/Dockerfile", cluster.image)
         cluster.up()
-        result = cluster.rollout_under_load(folder)
+        result = cluster.rollout_under_load(folder, **ROLLOUT)
         return Check(requirement, result.failures == 0, f"{result.failures} of {result.requests} failed")
     except BenchError as error:  # the cluster could not be set up: say so, as a ✗ with the reason
         return Check(requirement, False, f"the live run could not start: {str(error)[:300]}")

@@ -1,0 +1,73 @@
+"""Cores kept apart for locust where there are spare ones (bench.partition): the plan, and the pinning in a real run."""
+
+from __future__ import annotations
+
+import os
+
+import psutil
+import pytest
+
+from bench import partition
+from bench.load import run_load
+from bench.partition import Partition, plan
+from bench.servers import Gunicorn
+
+
+def test_no_split_without_spare_whole_cores() -> None:
+    assert plan([0, 1]) is None  # the reference machine: locust shares the cores, and the bench measures it
+    assert plan([0, 1, 2]) is None
+    assert plan([0, 1, 2, 3], quota=3.0) is None  # a quota is shared whatever the pinning
+    assert plan([0, 1, 2, 3], share=0.5) is None  # portability.sh half: each core is half a core
+
+
+def test_the_generator_gets_the_last_cores_one_per_process_at_most_a_quarter() -> None:
+    assert plan([0, 1, 2, 3]) == Partition(server=(0, 1, 2), generator=(3,))
+    assert plan(range(8), generator_processes=2) == Partition(server=(0, 1, 2, 3, 4, 5), generator=(6, 7))
+    assert plan(range(8), generator_processes=5).generator == (6, 7)  # never more than one core in four
+    assert plan([6, 0, 4, 2]) == Partition(server=(0, 2, 4), generator=(6,))  # taskset -c 0,2,4,6
+    assert plan(range(4), quota=4.0) is not None  # a quota as large as the cores takes nothing away
+
+
+def test_the_split_follows_this_process_and_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr(partition, "cpu_limit", lambda: None)
+    assert partition.current() == Partition(server=tuple(range(7)), generator=(7,))
+    monkeypatch.setenv(partition.SWITCH, "0")
+    assert partition.current() is None
+
+
+def _affinities(server: Gunicorn, seen: dict[str, set[int]]) -> None:
+    """What the server's processes and this test's locust run on, during the load."""
+    seen["server"] = {cpu for proc in server.processes() for cpu in proc.cpu_affinity()}
+    locusts = [p for p in psutil.Process().children(recursive=True) if "locust" in " ".join(p.cmdline())]
+    seen["locust"] = {cpu for proc in locusts for cpu in proc.cpu_affinity()}
+
+
+@pytest.mark.load
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="pinning apart needs two cores to pin to")
+def test_a_run_pins_locust_and_the_server_apart_and_gives_the_cores_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second, *_ = sorted(os.sched_getaffinity(0))
+    everything = set(os.sched_getaffinity(0))
+    split = Partition(server=(first,), generator=(second,))  # what a 4-core machine does, on two of them
+    monkeypatch.setattr(partition, "current", lambda share=1.0, generator_processes=1: split)
+    seen: dict[str, set[int]] = {}
+    with Gunicorn(workers=2) as server:
+        result = run_load(server, "/io?ms=10", users=4, duration=2, progress=False,
+                          events=[(0.5, "look", lambda: _affinities(server, seen))])
+        after = {cpu for proc in server.processes() for cpu in proc.cpu_affinity()}
+    assert seen == {"server": {first}, "locust": {second}}
+    assert after == everything  # the server gets every core back once the load is over
+    assert result.cores_apart and result.generator_share == 0 and not result.interfered
+    assert result.failures == 0 and result.requests > 0
+
+
+@pytest.mark.load
+def test_a_url_target_is_not_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only processes the bench started can be pinned: a bare URL (or a container) shares the cores as before."""
+    monkeypatch.setattr(partition, "current", lambda share=1.0, generator_processes=1: Partition((0,), (1,)))
+    seen: dict[str, set[int]] = {}
+    with Gunicorn(workers=1) as server:
+        result = run_load(server.url, "/io?ms=10", users=2, duration=2, progress=False,
+                          events=[(0.5, "look", lambda: _affinities(server, seen))])
+    assert not result.cores_apart
+    assert seen["locust"] == set(os.sched_getaffinity(0))
