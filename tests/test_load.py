@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -48,8 +47,8 @@ def test_generator_bound_flag_stays_down_when_the_server_is_the_limit() -> None:
 
 def test_server_dying_mid_run_counts_failures_without_crashing() -> None:
     server = DevServer(threaded=True).start()
-    threading.Timer(1.5, server.stop).start()
-    result = run_load(server.url, "/io?ms=10", users=4, duration=4)
+    # stopped 1.5 s after the load starts (not after the server did: locust takes seconds to start on a slow machine)
+    result = run_load(server.url, "/io?ms=10", users=4, duration=4, events=[(1.5, "server stopped", server.stop)])
     assert result.failures > 0 and result.requests > result.failures
     assert not result.failure_messages.empty
     assert result.timeseries["failures/s"].max() > 0
