@@ -74,6 +74,6 @@ def apart(split: Partition | None, generator_pid: int,
     generator = [psutil.Process(generator_pid)]
     server = server_processes()
     if not server or not _pin(generator, split.generator) or not _pin(server, split.server):
-        _pin(server, split.server + split.generator)
+        _pin(generator + server, sorted(split.server + split.generator))  # neither side stays pinned
         return None
     return lambda: _pin(server_processes(), sorted(split.server + split.generator))
