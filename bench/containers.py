@@ -50,7 +50,7 @@ class AppContainer:
         self.port = ports.free_port()
         kwargs: dict[str, object] = {}
         if cpus:
-            kwargs["nano_cpus"] = int(cpus * 1e9)  # what `docker run --cpus` sets
+            kwargs["nano_cpus"] = round(cpus * 1e9)  # what `docker run --cpus` sets
         if memory:
             kwargs["mem_limit"] = memory
         self.container = client().containers.run(
