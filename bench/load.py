@@ -46,6 +46,9 @@ GENERATOR_BOUND_MACHINE_SHARE = 0.4
 # request), such a run loses about the generator's share of the busy CPU; past this share the number
 # is too low to stand for the server.
 IDLE_MARGIN = 1.2
+# On the half-speed cores of `portability.sh half` that idle CPU comes in slices between the busy loops' and
+# serves a server waking up for each request far worse: there, with locust at 0.27 cores and 0.33 cores idle,
+# the bench measured 0.52-0.58 × wrk. The margin there is IDLE_MARGIN / the share each core gives.
 # `scripts/portability.sh half` stands for a slower machine with a busy loop on each core, at equal CPU weight
 # with the suite. It names them here, with the share of each core they leave: their CPU is the machine being
 # slower, not other work, so it is left out of "busy" and the usable cores shrink by that share instead.
@@ -418,10 +421,9 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
     if shown == "line":
         print(f"{label}: {duration:g} s of load, generator CPU {result.generator_cpu_total:.0f}% (median)")
     result.machine_busy, result.server_busy = watch.machine_busy(), watch.server_busy()
-    most = server.max_cores() if server is not None else None
     result.generator_share = 0.0 if result.cores_apart else generator_share(
         result.generator_cpu_total / 100, result.machine_busy, capacity_cores(), result.server_busy,
-        most * core_share() if most else None)
+        server_ceiling(server.max_cores() if server is not None else None), core_share())
     if server is not None and result.requests:
         result.server_cpu_ms = server_cpu * 1000 / result.requests
     return result
@@ -449,14 +451,25 @@ def capacity_cores() -> float:
     return usable_cpus() * core_share()
 
 
+def server_ceiling(most: float | None) -> float | None:
+    """The cores a server of `most` processes (`Server.max_cores`) can keep busy here, or None when not known.
+    On the half-speed cores of `portability.sh half` it is not known: a process runs in whichever core's free
+    slices come first, so one process is not held to one core's share (against wrk, the development server's
+    one process kept 0.57 cores busy where each core gave the suite 0.49), and a ceiling of `most` × the share
+    would call a server saturated that could have used more."""
+    return most if most and core_share() >= 1 else None
+
+
 def generator_share(generator_cores: float, busy_cores: float, usable: float, server_cores: float = float("nan"),
-                    server_ceiling: float | None = None) -> float:
+                    server_ceiling: float | None = None, share: float = 1.0) -> float:
     """The generator's part of the machine's busy CPU, counted only when the machine was contended: when
     less CPU sat idle than the generator used (with IDLE_MARGIN), the server could have used the
     generator's CPU. On a machine with room to spare the generator takes nothing the server wanted; nor
     does it from a server that can use fewer cores than the machine has (`server_ceiling`, in cores) and
-    used (SATURATED) all of them."""
-    if math.isnan(busy_cores) or busy_cores <= 0 or usable - busy_cores >= IDLE_MARGIN * generator_cores:
+    used (SATURATED) all of them. `share`: what each core gives (`core_share`); below 1 the idle CPU comes in
+    slices between the busy loops', and the margin grows as the share shrinks (see IDLE_MARGIN)."""
+    margin = IDLE_MARGIN / share
+    if math.isnan(busy_cores) or busy_cores <= 0 or usable - busy_cores >= margin * generator_cores:
         return 0.0
     if server_ceiling is not None and server_ceiling < usable and server_cores >= SATURATED * server_ceiling:
         return 0.0
