@@ -423,7 +423,7 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
     result.machine_busy, result.server_busy = watch.machine_busy(), watch.server_busy()
     result.generator_share = 0.0 if result.cores_apart else generator_share(
         result.generator_cpu_total / 100, result.machine_busy, capacity_cores(), result.server_busy,
-        server_ceiling(server.max_cores() if server is not None else None), core_share())
+        server.max_cores() if server is not None else None, core_share())
     if server is not None and result.requests:
         result.server_cpu_ms = server_cpu * 1000 / result.requests
     return result
@@ -451,27 +451,20 @@ def capacity_cores() -> float:
     return usable_cpus() * core_share()
 
 
-def server_ceiling(most: float | None) -> float | None:
-    """The cores a server of `most` processes (`Server.max_cores`) can keep busy here, or None when not known.
-    On the half-speed cores of `portability.sh half` it is not known: a process runs in whichever core's free
-    slices come first, so one process is not held to one core's share (against wrk, the development server's
-    one process kept 0.57 cores busy where each core gave the suite 0.49), and a ceiling of `most` × the share
-    would call a server saturated that could have used more."""
-    return most if most and core_share() >= 1 else None
-
-
 def generator_share(generator_cores: float, busy_cores: float, usable: float, server_cores: float = float("nan"),
                     server_ceiling: float | None = None, share: float = 1.0) -> float:
     """The generator's part of the machine's busy CPU, counted only when the machine was contended: when
     less CPU sat idle than the generator used (with IDLE_MARGIN), the server could have used the
     generator's CPU. On a machine with room to spare the generator takes nothing the server wanted; nor
     does it from a server that can use fewer cores than the machine has (`server_ceiling`, in cores) and
-    used (SATURATED) all of them. `share`: what each core gives (`core_share`); below 1 the idle CPU comes in
-    slices between the busy loops', and the margin grows as the share shrinks (see IDLE_MARGIN)."""
-    margin = IDLE_MARGIN / share
-    if math.isnan(busy_cores) or busy_cores <= 0 or usable - busy_cores >= margin * generator_cores:
+    used (SATURATED) all of them. `share`: what each core gives (`core_share`). Below 1 the idle CPU comes in
+    slices between the busy loops', so the margin grows as the share shrinks (see IDLE_MARGIN), and no server is
+    exempt: a process runs in whichever core's free slice comes first, so it is not held to one core's share
+    (against wrk, the development server's one process kept 0.57 cores busy where each core gave 0.49)."""
+    if math.isnan(busy_cores) or busy_cores <= 0 or usable - busy_cores >= IDLE_MARGIN / share * generator_cores:
         return 0.0
-    if server_ceiling is not None and server_ceiling < usable and server_cores >= SATURATED * server_ceiling:
+    if (server_ceiling is not None and share >= 1 and server_ceiling < usable
+            and server_cores >= SATURATED * server_ceiling):
         return 0.0
     return min(1.0, generator_cores / busy_cores)
 

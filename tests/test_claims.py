@@ -72,6 +72,10 @@ def test_interference_counts_only_on_a_contended_machine() -> None:
     # half-speed cores: idle CPU in slices between the busy loops' is worth less, so the margin is wider
     assert generator_share(0.27, 0.65, 0.98) == 0.0
     assert generator_share(0.27, 0.65, 0.98, share=0.49) == pytest.approx(0.27 / 0.65)
+    # ... and one process there is not held to one core's share: no exemption for a "saturated" one
+    exempt_at_full_speed = {"server_cores": 0.48, "server_ceiling": 0.5}
+    assert generator_share(0.3, 0.8, 0.98, **exempt_at_full_speed) == 0.0
+    assert generator_share(0.3, 0.8, 0.98, **exempt_at_full_speed, share=0.49) == pytest.approx(0.3 / 0.8)
     # a server that could use every core is not exempt, however busy it was
     assert generator_share(0.35, 1.9, 2.0, server_cores=1.5, server_ceiling=2.0) == pytest.approx(0.35 / 1.9)
 
@@ -87,10 +91,6 @@ def test_a_simulated_slower_machine_is_not_counted_as_other_work(monkeypatch: py
     monkeypatch.setenv(load.BACKGROUND_PIDS, f"{os.getpid()} not-a-pid 999999999")
     assert load.capacity_cores() == 1.0  # each core gives half: one core's worth in all
     assert load._background_seconds() > 0  # the busy loops' CPU (here: this process's own) is known
-    # one process can run in either core's free slices, so its ceiling there is not known (no exemption)
-    assert load.server_ceiling(1.0) is None
-    monkeypatch.delenv(load.CPU_SHARE)
-    assert load.server_ceiling(1.0) == 1.0 and load.server_ceiling(None) is None
 
 
 def test_a_claim_this_machine_cannot_measure_does_not_fail(monkeypatch: pytest.MonkeyPatch,
