@@ -44,20 +44,22 @@ GENERATOR_BOUND_MACHINE_SHARE = 0.4
 # Interference: where the machine's idle CPU is less than this many times what the generator uses, the
 # server could have used the generator's CPU (a server held back by its own limits, such as one process
 # under the GIL, leaves more idle than that). Measured against wrk (which costs next to nothing per
-# request), such a run loses about the generator's share of the busy CPU; past this share the number
-# is too low to stand for the server.
+# request), such a run loses the generator's share of the busy CPU or more (see INTERFERENCE_SHARE).
 IDLE_MARGIN = 1.2
 # On the half-speed cores of `portability.sh half` that idle CPU comes in slices between the busy loops' and
-# serves a server waking up for each request far worse: there, with locust at 0.27 cores and 0.33 cores idle,
-# the bench measured 0.52-0.58 × wrk. The margin there is IDLE_MARGIN / the share each core gives.
-# `scripts/portability.sh half` stands for a slower machine with a busy loop on each core, at equal CPU weight
-# with the suite. It names them here, with the share of each core they leave: their CPU is the machine being
-# slower, not other work, so it is left out of "busy" and the usable cores shrink by that share instead.
+# serves a server waking up for each request far worse: there gunicorn /quote ×16, locust at 0.24 cores and
+# 0.23-0.29 cores idle, measured 0.56-0.74 × wrk. The margin there is IDLE_MARGIN / the share each core gives.
+# `scripts/portability.sh half` stands for a slower machine with a busy loop on each core. It names them here,
+# with the share of each core they leave: their CPU is the machine being slower, not other work, so it is left
+# out of "busy" and the usable cores shrink by that share instead.
 BACKGROUND_PIDS, CPU_SHARE = "BENCH_BACKGROUND_PIDS", "BENCH_CPU_SHARE"
-INTERFERENCE_SHARE = 0.1
-# On cores that give a share of their time (`portability.sh half`), the generator's CPU costs the server more than
-# its share: gunicorn /cpu?ms=5 ×16 there, machine saturated, locust 10% of the busy CPU, measured 0.76-0.89 × wrk.
-# The threshold there is INTERFERENCE_SHARE × the share each core gives.
+# On a saturated machine locust's CPU costs the server more than its share of the busy CPU (context switches,
+# caches, its own delay in sending the next request): gunicorn /cpu?ms=5 ×16 on 2 cores, locust 9-10% of it,
+# measured 0.84-0.93 × wrk (locust's CPU counted from its CPU seconds over the run: 9-10%). Past this share the
+# number is too low to stand for the server.
+INTERFERENCE_SHARE = 0.08
+# On cores that give a share of their time (`portability.sh half`) it costs more still: the same target there,
+# locust 10%, measured 0.76-0.89 × wrk. The threshold there is INTERFERENCE_SHARE × the share each core gives.
 # A server that can keep fewer cores busy than the machine has (one process under the GIL, one worker) and used
 # at least this share of them got all the CPU it could use: the generator ran on the cores it could not use.
 SATURATED = 0.85
@@ -82,7 +84,7 @@ class LoadResult:
     p95: float
     p99: float
     generator_cpu: float  # median % of one core used by the busiest locust process
-    generator_cpu_total: float  # median % of one core used by all locust processes together
+    generator_cpu_total: float  # % of one core used by all locust processes together (CPU seconds / run)
     generator_bound: bool
     timeseries: pd.DataFrame = field(repr=False)
     failure_messages: pd.DataFrame = field(repr=False)
@@ -241,6 +243,7 @@ class _CpuWatch:
         self.samples: list[tuple[float, float, float]] = []  # (time, busiest, total)
         self.machine: list[tuple[float, float]] = []  # (time, busy CPU seconds of the cores we may use)
         self.served: list[tuple[float, float]] = []  # (time, CPU seconds the server has used)
+        self.generated: list[tuple[float, float]] = []  # (time, CPU seconds the process tree has used)
         self.cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         self.started = time.monotonic()
 
@@ -253,15 +256,18 @@ class _CpuWatch:
             tree = [self.root, *self.root.children(recursive=True)]
         except psutil.NoSuchProcess:
             return 0.0
-        shares = []
+        shares, seconds = [], 0.0
         for proc in tree:
             known = self.procs.setdefault(proc.pid, proc)
             try:
                 shares.append(known.cpu_percent(None))
+                times = known.cpu_times()
+                seconds += times.user + times.system
             except psutil.NoSuchProcess:
                 continue
         now = time.monotonic() - self.started
         self.samples.append((now, max(shares, default=0.0), sum(shares)))
+        self.generated.append((now, seconds))
         self.machine.append((now, self._machine_busy_seconds()))
         if self.server is not None and self.server.running:
             self.served.append((now, self.server.cpu_seconds()))
@@ -281,6 +287,14 @@ class _CpuWatch:
         if not kept:
             return 0.0, 0.0
         return median(s[1] for s in kept), median(s[2] for s in kept)
+
+    def usage(self, skip: float = 1.0) -> tuple[float, float]:
+        """(busiest, total) after the first `skip` seconds, in % of one core: the busiest process's median (its
+        ceiling is one core), the tree's total from its CPU seconds. A 0.2 s sample counts whole 10 ms clock ticks,
+        so a median of them moves in steps of 5% of a core; the CPU seconds over the run do not."""
+        busiest, total = self.medians(skip)
+        rate = _rate(self.generated, skip)
+        return busiest, total if math.isnan(rate) else 100 * rate
 
 
 def _rate(counter: list[tuple[float, float]], skip: float) -> float:
@@ -415,7 +429,7 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
             give_back()
     if pending:
         raise LoadError(f"the load ended before these events: {[name for _, name, _ in pending]}")
-    result = _parse(out, log_path, spec, *watch.medians(), apart=give_back is not None)
+    result = _parse(out, log_path, spec, *watch.usage(), apart=give_back is not None)
     # on the clock of result.timeseries["t"] (whole seconds since locust's first request)
     result.events = {name: at - int(result.started_at) for name, at in fired.items()}
     if shown == "line":

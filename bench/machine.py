@@ -37,10 +37,10 @@ SAFE_SHARE = 0.25
 # ... and below this share of what one app worker serves on its cheapest route: the server needs CPU
 # for every request too, whatever the request then waits for.
 APP_SHARE = 0.5
-# A CPU-bound experiment gives each request this many times the CPU locust spends on one (measured
-# against one app worker; at low rates locust spends up to 1.5× that): the generator then takes under
-# 5% of the busy CPU, well below the bench's interference flag.
-CPU_WORK_PER_GENERATOR_MS = 30
+# A CPU-bound experiment gives each request this many times the CPU locust spends on one at its ceiling. At
+# low rates locust costs more per request (a base of about 0.1 core here, whatever the rate): on 2 cores with
+# 20 ms per request it took 5.5-6% of the busy CPU, at 10 ms 5-8%, below the interference flag (8%).
+CPU_WORK_PER_GENERATOR_MS = 60
 # Paced runs that measure the server's CPU per request keep server and generator this busy (cores):
 # the machine is then never contended, whatever its size.
 PACED_CORES = 0.4
