@@ -243,7 +243,7 @@ class _CpuWatch:
         self.samples: list[tuple[float, float, float]] = []  # (time, busiest, total)
         self.machine: list[tuple[float, float]] = []  # (time, busy CPU seconds of the cores we may use)
         self.served: list[tuple[float, float]] = []  # (time, CPU seconds the server has used)
-        self.generated: list[tuple[float, float]] = []  # (time, CPU seconds the process tree has used)
+        self.generated: dict[int, list[tuple[float, float]]] = {}  # pid -> (time, CPU seconds it has used)
         self.cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         self.started = time.monotonic()
 
@@ -256,18 +256,19 @@ class _CpuWatch:
             tree = [self.root, *self.root.children(recursive=True)]
         except psutil.NoSuchProcess:
             return 0.0
-        shares, seconds = [], 0.0
+        shares, seconds = [], {}
         for proc in tree:
             known = self.procs.setdefault(proc.pid, proc)
             try:
                 shares.append(known.cpu_percent(None))
                 times = known.cpu_times()
-                seconds += times.user + times.system
+                seconds[proc.pid] = times.user + times.system
             except psutil.NoSuchProcess:
                 continue
         now = time.monotonic() - self.started
         self.samples.append((now, max(shares, default=0.0), sum(shares)))
-        self.generated.append((now, seconds))
+        for pid, used in seconds.items():
+            self.generated.setdefault(pid, []).append((now, used))
         self.machine.append((now, self._machine_busy_seconds()))
         if self.server is not None and self.server.running:
             self.served.append((now, self.server.cpu_seconds()))
@@ -293,7 +294,7 @@ class _CpuWatch:
         ceiling is one core), the tree's total from its CPU seconds. A 0.2 s sample counts whole 10 ms clock ticks,
         so a median of them moves in steps of 5% of a core; the CPU seconds over the run do not."""
         busiest, total = self.medians(skip)
-        rate = _rate(self.generated, skip)
+        rate = _tree_rate(self.generated, skip)
         return busiest, total if math.isnan(rate) else 100 * rate
 
 
@@ -303,6 +304,20 @@ def _rate(counter: list[tuple[float, float]], skip: float) -> float:
     if len(kept) < 2 or kept[-1][0] <= kept[0][0]:
         return float("nan")
     return (kept[-1][1] - kept[0][1]) / (kept[-1][0] - kept[0][0])
+
+
+def _tree_rate(per_process: dict[int, list[tuple[float, float]]], skip: float) -> float:
+    """Seconds of CPU per second used by processes that come and go (locust's workers start after it and stop
+    before it): each from its value when the window opens (0 if it started later) to the last one seen."""
+    times = sorted({t for samples in per_process.values() for t, _ in samples})
+    start = next((t for t in times if t >= skip), None)
+    if start is None or times[-1] <= start:
+        return float("nan")
+    used = 0.0
+    for samples in per_process.values():
+        before = [value for t, value in samples if t <= start]
+        used += samples[-1][1] - (before[-1] if before else 0.0)
+    return used / (times[-1] - start)
 
 
 Event = tuple[float, str, Callable[[], object]]  # (seconds after the load starts, name, action)

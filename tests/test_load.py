@@ -174,3 +174,13 @@ def test_repeats_start_once_the_last_runs_queue_is_served(monkeypatch: pytest.Mo
     assert [run.requests > 0 for run in measured.runs] == [True, True]
     with pytest.raises(LoadError, match="sent no requests"):  # without settle: the second run measures the queue
         _queue_left_behind(False, monkeypatch)
+
+
+def test_a_process_tree_s_cpu_counts_workers_that_stop_before_the_end() -> None:
+    from bench.load import _tree_rate
+
+    master = [(0.0, 0.0), (1.0, 0.1), (2.0, 0.2), (3.0, 0.3)]  # 0.1 core
+    worker = [(1.0, 0.5), (2.0, 1.0)]  # half a core, gone before the last sample
+    late = [(2.0, 0.2)]  # started after the window opened: all its CPU counts
+    assert _tree_rate({1: master, 2: worker, 3: late}, skip=1.0) == pytest.approx((0.2 + 0.5 + 0.2) / 2.0)
+    assert _tree_rate({1: [(0.0, 0.0)]}, skip=1.0) != _tree_rate({1: [(0.0, 0.0)]}, skip=1.0)  # too short: NaN
