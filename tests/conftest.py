@@ -24,6 +24,11 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     docmanager = settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
     docmanager.parent.mkdir(parents=True)
     docmanager.write_text(json.dumps({"autosave": False}))
+    # Every cell rendered, on screen or not: with JupyterLab's default windowing, the text of cells scrolled out of
+    # view can be missing from the page (a test that looks for a claim's ✓ found none once).
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
     checkpoints = tmp_path_factory.mktemp("lab-checkpoints")  # not notebooks/.ipynb_checkpoints
     port, token = ports.free_port(), secrets.token_hex(8)
     proc = subprocess.Popen(
