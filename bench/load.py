@@ -47,23 +47,24 @@ GENERATOR_BOUND_MACHINE_SHARE = 0.4
 # request), such a run loses the generator's share of the busy CPU or more (see INTERFERENCE_SHARE).
 IDLE_MARGIN = 1.2
 # On the half-speed cores of `portability.sh half` that idle CPU comes in slices between the busy loops' and
-# serves a server waking up for each request far worse: there gunicorn /quote ×16, locust at 0.24 cores and
-# 0.23-0.29 cores idle, measured 0.56-0.74 × wrk. The margin there is IDLE_MARGIN / the share each core gives.
+# serves a server waking up for each request far worse: there gunicorn /quote ×16, locust at 0.21-0.25 cores and
+# 0.17-0.27 cores idle (0.7-1.2 × locust's), measured 0.54-0.63 × wrk. The margin there is IDLE_MARGIN / the share
+# each core gives.
 # `scripts/portability.sh half` stands for a slower machine with a busy loop on each core. It names them here,
 # with the share of each core they leave: their CPU is the machine being slower, not other work, so it is left
 # out of "busy" and the usable cores shrink by that share instead.
 BACKGROUND_PIDS, CPU_SHARE = "BENCH_BACKGROUND_PIDS", "BENCH_CPU_SHARE"
 # On a saturated machine locust's CPU costs the server more than its share of the busy CPU (context switches,
-# caches, its own delay in sending the next request): gunicorn /cpu?ms=5 ×16 on 2 cores, locust 9-10% of it,
-# measured 0.84-0.93 × wrk (locust's CPU counted from its CPU seconds over the run: 9-10%). Past this share the
-# number is too low to stand for the server.
+# caches, its own delay in sending the next request). Measured against wrk, gunicorn (2 workers, 16 users) on 2
+# cores: /cpu?ms=5, locust 9-12% of the busy CPU, 0.80-0.92 × wrk; /cpu?ms=20, 4.4-5.2%, 0.92-0.97 × wrk. On the
+# half-speed cores of `portability.sh half` the same: 13-14%, 0.77-0.89 × wrk; 4.7-5.9%, 0.94-0.96 × wrk. Past
+# this share the number is too low to stand for the server.
 INTERFERENCE_SHARE = 0.08
-# On cores that give a share of their time (`portability.sh half`) it costs more still: the same target there,
-# locust 10%, measured 0.76-0.89 × wrk. The threshold there is INTERFERENCE_SHARE × the share each core gives.
 # A server that can keep fewer cores busy than the machine has (one process under the GIL, one worker) and used
 # at least this share of them got all the CPU it could use: the generator ran on the cores it could not use.
 SATURATED = 0.85
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+LOAD_WARMUP = 0.5  # seconds after the first request before the CPU figures count (users connecting)
 SETTLE_SECONDS = 120.0  # the longest a server may take to serve what a load left queued (see settle)
 _LOCUST_CPU_WARNING = "CPU usage above"
 
@@ -101,7 +102,7 @@ class LoadResult:
     @property
     def interfered(self) -> bool:
         """The generator took CPU the server needed: the rate is a lower bound on what the server can do."""
-        return self.generator_share >= INTERFERENCE_SHARE * core_share()
+        return self.generator_share >= INTERFERENCE_SHARE
 
     @property
     def failure_rate(self) -> float:
@@ -233,6 +234,9 @@ def _timeseries(entries: list[dict], history: pd.DataFrame) -> pd.DataFrame:
     return frame[columns]
 
 
+Window = tuple[float, float]  # (first, last) unix time of what a measurement counts
+
+
 class _CpuWatch:
     """Samples the CPU use of a process tree (% of one core): its busiest process, and all of it."""
 
@@ -245,7 +249,7 @@ class _CpuWatch:
         self.served: list[tuple[float, float]] = []  # (time, CPU seconds the server has used)
         self.generated: dict[int, list[tuple[float, float]]] = {}  # pid -> (time, CPU seconds it has used)
         self.cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        self.started = time.monotonic()
+        self.started = time.time()  # samples are on the wall clock, like locust's own timestamps
 
     def _machine_busy_seconds(self) -> float:
         return busy_seconds(self.cpus) - _background_seconds()
@@ -265,7 +269,7 @@ class _CpuWatch:
                 seconds[proc.pid] = times.user + times.system
             except psutil.NoSuchProcess:
                 continue
-        now = time.monotonic() - self.started
+        now = time.time()
         self.samples.append((now, max(shares, default=0.0), sum(shares)))
         for pid, used in seconds.items():
             self.generated.setdefault(pid, []).append((now, used))
@@ -274,50 +278,62 @@ class _CpuWatch:
             self.served.append((now, self.server.cpu_seconds()))
         return sum(shares)
 
-    def machine_busy(self, skip: float = 1.0) -> float:
-        """Cores busy on the machine (all processes) after the first `skip` seconds."""
-        return _rate(self.machine, skip)
+    def machine_busy(self, window: Window) -> float:
+        """Cores busy on the machine (all processes) within `window`."""
+        return _rate(self.machine, window)
 
-    def server_busy(self, skip: float = 1.0) -> float:
-        """Cores the server kept busy after the first `skip` seconds (NaN when the target is not a bench Server)."""
-        return _rate(self.served, skip)
+    def server_busy(self, window: Window) -> float:
+        """Cores the server kept busy within `window` (NaN when the target is not a bench Server)."""
+        return _rate(self.served, window)
 
-    def medians(self, skip: float = 1.0) -> tuple[float, float]:
-        """(busiest, total) medians after the first `skip` seconds (locust's start-up burns CPU too)."""
-        kept = [s for s in self.samples if s[0] >= skip] or self.samples
+    def medians(self, window: Window | None = None) -> tuple[float, float]:
+        """(busiest, total) medians within `window`; by default from a second after locust started (its start-up
+        burns CPU too), which is what the live progress bar shows."""
+        start, end = window or (self.started + 1.0, math.inf)
+        kept = [s for s in self.samples if start <= s[0] <= end] or self.samples
         if not kept:
             return 0.0, 0.0
         return median(s[1] for s in kept), median(s[2] for s in kept)
 
-    def usage(self, skip: float = 1.0) -> tuple[float, float]:
-        """(busiest, total) after the first `skip` seconds, in % of one core: the busiest process's median (its
-        ceiling is one core), the tree's total from its CPU seconds. A 0.2 s sample counts whole 10 ms clock ticks,
-        so a median of them moves in steps of 5% of a core; the CPU seconds over the run do not."""
-        busiest, total = self.medians(skip)
-        rate = _tree_rate(self.generated, skip)
+    def usage(self, window: Window) -> tuple[float, float]:
+        """(busiest, total) within `window`, in % of one core: the busiest process's median (its ceiling is one
+        core), the tree's total from its CPU seconds. A 0.2 s sample counts whole 10 ms clock ticks, so a median of
+        them moves in steps of 5% of a core; the CPU seconds over the run do not."""
+        busiest, total = self.medians(window)
+        rate = _tree_rate(self.generated, window)
         return busiest, total if math.isnan(rate) else 100 * rate
 
 
-def _rate(counter: list[tuple[float, float]], skip: float) -> float:
-    """Seconds of CPU per second, from (time, CPU seconds so far) samples after the first `skip` seconds."""
-    kept = [m for m in counter if m[0] >= skip] or counter
+def load_window(started: float, ended: float) -> Window:
+    """The part of a run the CPU figures count: from LOAD_WARMUP after locust's first request to its last one.
+    Not from locust's start: its start-up (imports, ~1 s of a core here, twice that on half-speed cores) and its
+    shutdown cost far more than sending requests, and a 3 s run read 5-9% of a core where 12 s read 4%."""
+    return started + min(LOAD_WARMUP, (ended - started) / 4), ended
+
+
+def _rate(counter: list[tuple[float, float]], window: Window) -> float:
+    """Seconds of CPU per second, from (time, CPU seconds so far) samples within `window`."""
+    kept = [m for m in counter if window[0] <= m[0] <= window[1]]
     if len(kept) < 2 or kept[-1][0] <= kept[0][0]:
         return float("nan")
     return (kept[-1][1] - kept[0][1]) / (kept[-1][0] - kept[0][0])
 
 
-def _tree_rate(per_process: dict[int, list[tuple[float, float]]], skip: float) -> float:
-    """Seconds of CPU per second used by processes that come and go (locust's workers start after it and stop
-    before it): each from its value when the window opens (0 if it started later) to the last one seen."""
-    times = sorted({t for samples in per_process.values() for t, _ in samples})
-    start = next((t for t in times if t >= skip), None)
-    if start is None or times[-1] <= start:
+def _tree_rate(per_process: dict[int, list[tuple[float, float]]], window: Window) -> float:
+    """Seconds of CPU per second used within `window` by processes that come and go (locust's workers stop
+    before it): each from its value at the window's first sample (0 if it started later) to the last one it
+    was seen at within the window."""
+    times = sorted({t for samples in per_process.values() for t, _ in samples if window[0] <= t <= window[1]})
+    if len(times) < 2:
         return float("nan")
+    first, last = times[0], times[-1]
     used = 0.0
     for samples in per_process.values():
-        before = [value for t, value in samples if t <= start]
-        used += samples[-1][1] - (before[-1] if before else 0.0)
-    return used / (times[-1] - start)
+        seen = [value for t, value in samples if t <= last]
+        before = [value for t, value in samples if t <= first]
+        if seen:
+            used += seen[-1] - (before[-1] if before else 0.0)
+    return used / (last - first)
 
 
 Event = tuple[float, str, Callable[[], object]]  # (seconds after the load starts, name, action)
@@ -444,12 +460,11 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
             give_back()
     if pending:
         raise LoadError(f"the load ended before these events: {[name for _, name, _ in pending]}")
-    result = _parse(out, log_path, spec, *watch.usage(), apart=give_back is not None)
+    result = _parse(out, log_path, spec, watch, apart=give_back is not None)
     # on the clock of result.timeseries["t"] (whole seconds since locust's first request)
     result.events = {name: at - int(result.started_at) for name, at in fired.items()}
     if shown == "line":
         print(f"{label}: {duration:g} s of load, generator CPU {result.generator_cpu_total:.0f}% (median)")
-    result.machine_busy, result.server_busy = watch.machine_busy(), watch.server_busy()
     result.generator_share = 0.0 if result.cores_apart else generator_share(
         result.generator_cpu_total / 100, result.machine_busy, capacity_cores(), result.server_busy,
         server.max_cores() if server is not None else None, core_share())
@@ -498,11 +513,11 @@ def generator_share(generator_cores: float, busy_cores: float, usable: float, se
     return min(1.0, generator_cores / busy_cores)
 
 
-def _parse(out: Path, log_path: Path, spec: LoadSpec, generator_cpu: float, generator_total: float,
-           apart: bool = False) -> LoadResult:
+def _parse(out: Path, log_path: Path, spec: LoadSpec, watch: _CpuWatch, apart: bool = False) -> LoadResult:
     """Totals from locust's final JSON stats (its CSV files are written once a second and can miss the
-    last second of a run); the history CSV adds users and latency per second. `apart`: locust ran on cores
-    of its own, so only its busiest process can be the bottleneck, not its share of the machine."""
+    last second of a run); the history CSV adds users and latency per second; `watch` the CPU figures, over the
+    time locust sent requests. `apart`: locust ran on cores of its own, so only its busiest process can be the
+    bottleneck, not its share of the machine."""
     log = log_path.read_text(errors="replace")
     tail = "\n".join(log.splitlines()[-15:])
     final = out / "final.json"
@@ -513,7 +528,10 @@ def _parse(out: Path, log_path: Path, spec: LoadSpec, generator_cpu: float, gene
     if requests == 0:
         raise LoadError(f"locust sent no requests (log {log_path}). Last lines:\n{tail}")
     histogram = _merge([e["response_times"] for e in entries])
-    elapsed = max(e["last_request_timestamp"] or 0 for e in entries) - min(e["start_time"] for e in entries)
+    started = min(e["start_time"] for e in entries)
+    elapsed = max(e["last_request_timestamp"] or 0 for e in entries) - started
+    window = load_window(started, started + elapsed)
+    generator_cpu, generator_total = watch.usage(window)
     failures_path = out / "run_failures.csv"
     failure_messages = pd.read_csv(failures_path) if failures_path.exists() else pd.DataFrame()
     machine_share = generator_total / (100 * capacity_cores())  # of the cores this process may use
@@ -530,7 +548,8 @@ def _parse(out: Path, log_path: Path, spec: LoadSpec, generator_cpu: float, gene
         timeseries=_timeseries(entries, _read_history(out / "run_stats_history.csv")),
         failure_messages=failure_messages, log=log,
         mean=sum(e["total_response_time"] for e in entries) / requests,
-        started_at=min(e["start_time"] for e in entries), cores_apart=apart,
+        started_at=started, cores_apart=apart, machine_busy=watch.machine_busy(window),
+        server_busy=watch.server_busy(window),
     )
 
 

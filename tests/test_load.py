@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -182,5 +183,16 @@ def test_a_process_tree_s_cpu_counts_workers_that_stop_before_the_end() -> None:
     master = [(0.0, 0.0), (1.0, 0.1), (2.0, 0.2), (3.0, 0.3)]  # 0.1 core
     worker = [(1.0, 0.5), (2.0, 1.0)]  # half a core, gone before the last sample
     late = [(2.0, 0.2)]  # started after the window opened: all its CPU counts
-    assert _tree_rate({1: master, 2: worker, 3: late}, skip=1.0) == pytest.approx((0.2 + 0.5 + 0.2) / 2.0)
-    assert _tree_rate({1: [(0.0, 0.0)]}, skip=1.0) != _tree_rate({1: [(0.0, 0.0)]}, skip=1.0)  # too short: NaN
+    assert _tree_rate({1: master, 2: worker, 3: late}, (1.0, 3.0)) == pytest.approx((0.2 + 0.5 + 0.2) / 2.0)
+    assert math.isnan(_tree_rate({1: [(0.0, 0.0)]}, (1.0, 3.0)))  # too short: NaN
+
+
+def test_the_cpu_figures_count_only_the_time_locust_sent_requests() -> None:
+    from bench.load import LOAD_WARMUP, _tree_rate, load_window
+
+    # locust's start-up takes a core for a second and a half, then it sends requests at a tenth of a core
+    locust = [(0.5, 0.5), (1.0, 1.0), (1.5, 1.5), (2.0, 1.55), (2.5, 1.6), (3.0, 1.65), (3.5, 1.7)]
+    window = load_window(started=1.5, ended=3.5)
+    assert window == (1.5 + LOAD_WARMUP, 3.5)
+    assert _tree_rate({1: locust}, window) == pytest.approx(0.1)
+    assert load_window(10.0, 10.4)[0] == pytest.approx(10.1)  # a very short run keeps most of itself
