@@ -37,9 +37,10 @@ SAFE_SHARE = 0.25
 # ... and below this share of what one app worker serves on its cheapest route: the server needs CPU
 # for every request too, whatever the request then waits for.
 APP_SHARE = 0.5
-# A CPU-bound experiment gives each request this many times the CPU locust spends on one at its ceiling. At
-# low rates locust costs more per request (a base of about 0.1 core here, whatever the rate): on 2 cores with
-# 20 ms per request it took 5.5-6% of the busy CPU, at 10 ms 5-8%, below the interference flag (8%).
+# A CPU-bound experiment gives each request this many times the CPU locust spends on one in `measure`'s run (at
+# about 1,500 req/s here: 0.39-0.41 ms, so 24-25 ms of work). At the low rates of CPU-bound work locust costs
+# more per request (about 1 ms at 90 req/s): on 2 cores with 20 ms per request it took 4.4-5.2% of the busy
+# CPU (5-6% on half-speed cores), below the interference flag (8%); at 5 ms, 9-14%.
 CPU_WORK_PER_GENERATOR_MS = 60
 # Paced runs that measure the server's CPU per request keep server and generator this busy (cores):
 # the machine is then never contended, whatever its size.
