@@ -39,7 +39,13 @@ case "$how" in
     root=$(cgroup_dir); cores=$(nproc)
     suite=$root/fip-suite-$$; hogs_dirs=()
     mkdir "$suite"
-    trap 'stop_hogs; rmdir "$suite" "${hogs_dirs[@]}" 2>/dev/null || true' EXIT
+    # Remove the cgroups on any exit; a suite stopped by a signal may take a moment to leave its cgroup.
+    remove_cgroups() {
+      stop_hogs
+      for _ in $(seq 50); do [ -s "$suite/cgroup.procs" ] || break; sleep 0.2; done
+      rmdir "$suite" "${hogs_dirs[@]}" 2>/dev/null || true
+    }
+    trap remove_cgroups EXIT
     for core in $(seq 0 $((cores - 1))); do
       hog=$root/fip-hog-$$-$core; mkdir "$hog"; hogs_dirs+=("$hog")
       # one cgroup per loop: a shared quota would let one loop take most of it and leave another core free
