@@ -529,8 +529,9 @@ def _parse(out: Path, log_path: Path, spec: LoadSpec, watch: _CpuWatch, apart: b
         raise LoadError(f"locust sent no requests (log {log_path}). Last lines:\n{tail}")
     histogram = _merge([e["response_times"] for e in entries])
     started = min(e["start_time"] for e in entries)
-    elapsed = max(e["last_request_timestamp"] or 0 for e in entries) - started
-    window = load_window(started, started + elapsed)
+    ended = max(e["last_request_timestamp"] or 0 for e in entries)
+    elapsed = ended - started
+    window = load_window(started, ended)
     generator_cpu, generator_total = watch.usage(window)
     failures_path = out / "run_failures.csv"
     failure_messages = pd.read_csv(failures_path) if failures_path.exists() else pd.DataFrame()
