@@ -14,7 +14,7 @@ died (only processes it can prove it started), and arranges for `bench.cleanup()
 kernel started, to run when the kernel exits.
 """
 
-from bench import env, leftovers, machine, mode, plots, registry
+from bench import env, leftovers, machine, mode, plots, registry, wrk
 from bench.claims import ClaimFailed, claim
 from bench.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
 from bench.leftovers import cleanup
@@ -26,7 +26,7 @@ __all__ = [
     "BenchError", "ClaimFailed", "DevServer", "Gunicorn", "LoadError", "LoadResult", "Measurement",
     "MissingToolError", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError", "Uvicorn", "Uwsgi", "Wsgiref",
     "claim", "cleanup", "env", "generator_ceiling", "machine", "measure", "mode", "plots", "registry", "run_load",
-    "there_and_back",
+    "there_and_back", "wrk",
 ]
 
 leftovers.at_import()  # the one thing importing does: see bench/leftovers.py

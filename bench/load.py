@@ -85,7 +85,7 @@ class LoadResult:
     p95: float
     p99: float
     generator_cpu: float  # median % of one core used by the busiest locust process
-    generator_cpu_total: float  # % of one core used by all locust processes together (CPU seconds / run)
+    generator_cpu_total: float  # % of one core used by all locust processes together, over the load (load_window)
     generator_bound: bool
     timeseries: pd.DataFrame = field(repr=False)
     failure_messages: pd.DataFrame = field(repr=False)
@@ -464,13 +464,18 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
     # on the clock of result.timeseries["t"] (whole seconds since locust's first request)
     result.events = {name: at - int(result.started_at) for name, at in fired.items()}
     if shown == "line":
-        print(f"{label}: {duration:g} s of load, generator CPU {result.generator_cpu_total:.0f}% (median)")
+        print(f"{label}: {duration:g} s of load, generator CPU {result.generator_cpu_total:.0f}%")
     result.generator_share = 0.0 if result.cores_apart else generator_share(
         result.generator_cpu_total / 100, result.machine_busy, capacity_cores(), result.server_busy,
         server.max_cores() if server is not None else None, core_share())
     if server is not None and result.requests:
         result.server_cpu_ms = server_cpu * 1000 / result.requests
     return result
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy so far, the busy loops of `portability.sh half` left out."""
+    return busy_seconds() - _background_seconds()
 
 
 def _background_seconds() -> float:

@@ -6,7 +6,8 @@
 Machines differ by 4× in speed and drift ±20% from minute to minute, so no experiment hard-codes a
 load level or a worker count: it derives them from these facts. The cache (in the state directory)
 is keyed by everything that changes the answer: the bench's own source, the cores this process may
-use (affinity and cgroup quota, read by `sample_app.limits`, which the app's /info uses too), and the host.
+use (affinity and cgroup quota, read by `sample_app.limits`, which the app's /info uses too), the share of
+each core `portability.sh half` leaves, and the host.
 """
 
 from __future__ import annotations
@@ -138,8 +139,12 @@ def _bench_hash() -> str:
 
 
 def cache_key() -> str:
-    """Everything that changes the facts: the bench's code, the host, the usable CPU."""
-    return f"{_bench_hash()}|{platform.node()}|{affinity_cores()}|{cpu_limit()}|{os.environ.get(partition.SWITCH)}"
+    """Everything that changes the facts: the bench's code, the host, the usable CPU (the share of each core
+    `portability.sh half` leaves included: its slower cores did not always fail the speed check)."""
+    from bench.load import CPU_SHARE
+
+    return (f"{_bench_hash()}|{platform.node()}|{affinity_cores()}|{cpu_limit()}|{os.environ.get(partition.SWITCH)}"
+            f"|{os.environ.get(CPU_SHARE)}")
 
 
 def python_loop_ms(n: int = 2_000_000) -> float:

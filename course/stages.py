@@ -42,7 +42,7 @@ STAGES: tuple[Stage, ...] = (
           quick_seconds=110, full_minutes=14, lab="02", result="02 gunicorn"),  # five gunicorns: what reloads
     Stage("03", "uWSGI", "03_uwsgi.ipynb", tools=("locust", "uwsgi", "gunicorn"),
           quick_seconds=130, full_minutes=9, lab="03", result="03 uWSGI"),  # its CPU-cost runs there and back
-    Stage("04", "nginx", "04_nginx.ipynb", tools=("locust", "gunicorn", "uwsgi", "nginx", "granian"),
+    Stage("04", "nginx", "04_nginx.ipynb", tools=("locust", "gunicorn", "uwsgi", "nginx", "granian", "wrk"),
           quick_seconds=140, full_minutes=14, lab="04", result="04 nginx"),
     Stage("05", "Docker", "05_docker.ipynb",
           tools=("locust", "docker", "dockerd", "docker-compose", "debootstrap", "hadolint"),
@@ -56,7 +56,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("08", "Long-lived connections", "08_long_lived_connections.ipynb",
           tools=("gunicorn", "uwsgi", "uvicorn", "nginx"), quick_seconds=90, full_minutes=2, lab="08"),
 )
-TEST_TOOLS = ("wrk", "chromium")  # needed by the test suite only (test_wrk_yardstick.py, test_browser.py)
+TEST_TOOLS = ("wrk", "chromium")  # needed by the test suite (test_wrk_yardstick.py, test_browser.py)
 
 
 def by_notebook(notebook: str) -> Stage:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import claims, machine
+from bench import claims, load, machine
 from bench.claims import ClaimFailed, claim
 from sample_app.limits import cpu_limit
 
@@ -191,6 +191,10 @@ def test_facts_are_cached_per_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(machine, "python_loop_ms", lambda: 2 * 60.0)  # the same machine, now at half speed
     machine.facts()
     assert len(measured) == 3
+    monkeypatch.setattr(machine, "python_loop_ms", lambda: 1.2 * 60.0)  # `portability.sh half`, a loop run lucky
+    monkeypatch.setenv(load.CPU_SHARE, "0.49")
+    machine.facts()
+    assert len(measured) == 4
     assert {row["fact"] for row in first.table()} >= {"usable cores", "load generator ceiling"}
 
 

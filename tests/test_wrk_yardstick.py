@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import pairwise
 
 import pandas as pd
@@ -51,6 +52,27 @@ def test_parse_reads_the_rate_and_the_count() -> None:
         wrk.parse(SAMPLE.replace("Requests/sec", "  Non-2xx or 3xx responses: 12\nRequests/sec"), "u", 16, 3.0)
     with pytest.raises(LoadError, match="no summary"):
         wrk.parse("unable to connect", "u", 16, 3.0)
+
+
+def test_a_wrk_run_is_flagged_by_the_rules_locust_runs_are_held_to() -> None:
+    from bench import claims
+
+    result = wrk.parse(SAMPLE, "http://127.0.0.1:8000/quote", 16, 3.0)
+    assert result.generator_bound and result.interfered  # its CPU not measured: not evidence
+    clean = replace(result, generator_cores=0.05, generator_share=0.0, label="dev (wrk)")
+    assert not clean.generator_bound and not clean.interfered
+    assert replace(clean, generator_share=0.1).interfered
+    assert replace(clean, generator_cores=0.9).generator_bound
+    assert claims._flagged([replace(clean, generator_share=0.1)], "interfered") == ["dev (wrk)"]
+    assert "⚠" in str(replace(clean, generator_share=0.1)) and "⚠" not in str(clean)
+
+
+@pytest.mark.skipif(env.find("wrk") is None, reason="wrk is not installed (make test installs it)")
+def test_a_wrk_run_measures_its_own_cpu_and_the_server_s() -> None:
+    with DevServer(threaded=True) as server:
+        result = wrk.run(server, "/quote", connections=4, duration=1, label="dev (wrk)")
+    assert result.requests > 0 and result.label == "dev (wrk)"
+    assert 0 < result.generator_cores < 0.8 and 0 <= result.generator_share < 1
 
 
 def test_wrk_goes_only_to_this_machine() -> None:
