@@ -43,8 +43,9 @@ class WrkResult:
 
     @property
     def generator_bound(self) -> bool:
-        """wrk's one thread used most of a core (or its CPU was not measured): the rate is wrk's, not the server's."""
-        return not self.generator_cores < load.GENERATOR_BOUND_CPU / 100
+        """wrk's one thread used most of what a core gives (or its CPU was not measured), as for locust's busiest
+        process: the rate is wrk's, not the server's."""
+        return not self.generator_cores < load.GENERATOR_BOUND_CPU * load.core_share() / 100
 
     @property
     def interfered(self) -> bool:

@@ -17,7 +17,7 @@ from itertools import pairwise
 import pandas as pd
 import pytest
 
-from bench import env, wrk
+from bench import claims, env, load, wrk
 from bench.errors import BenchError, LoadError
 from bench.load import LoadResult, run_load
 from bench.servers import DevServer, Gunicorn, Server
@@ -54,15 +54,16 @@ def test_parse_reads_the_rate_and_the_count() -> None:
         wrk.parse("unable to connect", "u", 16, 3.0)
 
 
-def test_a_wrk_run_is_flagged_by_the_rules_locust_runs_are_held_to() -> None:
-    from bench import claims
-
+def test_a_wrk_run_is_flagged_by_the_rules_locust_runs_are_held_to(monkeypatch: pytest.MonkeyPatch) -> None:
     result = wrk.parse(SAMPLE, "http://127.0.0.1:8000/quote", 16, 3.0)
     assert result.generator_bound and result.interfered  # its CPU not measured: not evidence
     clean = replace(result, generator_cores=0.05, generator_share=0.0, label="dev (wrk)")
     assert not clean.generator_bound and not clean.interfered
     assert replace(clean, generator_share=0.1).interfered
     assert replace(clean, generator_cores=0.9).generator_bound
+    monkeypatch.setenv(load.CPU_SHARE, "0.49")  # a half-speed core: bound at half the CPU, as locust is
+    assert replace(clean, generator_cores=0.5).generator_bound
+    monkeypatch.delenv(load.CPU_SHARE)
     assert claims._flagged([replace(clean, generator_share=0.1)], "interfered") == ["dev (wrk)"]
     assert "⚠" in str(replace(clean, generator_share=0.1)) and "⚠" not in str(clean)
 
