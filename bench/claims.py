@@ -56,9 +56,27 @@ def _evidence(evidence: Mapping[str, object] | str) -> str:
     return ", ".join(f"{name} {readable(value)}" for name, value in evidence.items())
 
 
+# The figures a flag is decided from (bench.load, bench.wrk), named for the refusal's reason: what fired, and why.
+_FIGURES = {"generator_cpu": "locust's busiest process % of a core", "generator_cpu_total": "locust % of a core",
+            "generator_cores": "generator cores", "generator_share": "generator share of the busy CPU",
+            "machine_busy": "machine busy cores", "server_busy": "server busy cores",
+            "generator CPU %": "generator % of a core", "generator share %": "generator share %"}
+
+
+def _figures(run: Any) -> str:
+    """The figures behind a run's flag, e.g. " (machine busy cores 1.6, …)"; a Measurement's first flagged run's."""
+    flagged = [r for r in getattr(run, "runs", ()) if r.generator_bound or r.interfered]
+    if flagged:
+        return _figures(flagged[0])
+    get = run.get if isinstance(run, Mapping) else lambda name: getattr(run, name, None)
+    found = {label: get(name) for name, label in _FIGURES.items() if isinstance(get(name), int | float)}
+    return f" ({_evidence(found)})" if found else ""
+
+
 def _flagged(runs: Iterable[Any], column: str) -> list[str]:
-    """Labels of the runs (LoadResult, Measurement, or rows of their `row()`) with the flag `column` set:
-    "generator-bound" (locust limited the run) or "interfered" (locust took CPU the server needed)."""
+    """The runs (LoadResult, Measurement, WrkResult, or rows of their `row()`) with the flag `column` set:
+    "generator-bound" (locust limited the run) or "interfered" (locust took CPU the server needed), each named by
+    its label and the figures the flag was decided from."""
     found = []
     for run in runs:
         if isinstance(run, Mapping):
@@ -66,7 +84,7 @@ def _flagged(runs: Iterable[Any], column: str) -> list[str]:
         else:
             flag, label = getattr(run, column.replace("-", "_"), False), getattr(run, "label", "")
         if bool(flag):
-            found.append(str(label))
+            found.append(f"{label}{_figures(run)}")
     return found
 
 

@@ -56,7 +56,21 @@ def test_an_interfered_run_stands_only_as_a_lower_bound() -> None:
     assert claim("A serves at least 1.5× B", True, runs=[FINE], at_least=[shared]).status == claims.HELD
     refused = claim("A and B are about equal", True, runs=[FINE, shared])
     assert refused.status == claims.REFUSED and "locust took the server's CPU" in refused.reason
+    assert claim("x", True, runs=[{**shared, "generator share %": 12}]).reason.count("generator share % 12") == 1
     assert claim("x", True, at_least=[BOUND]).status == claims.REFUSED  # a generator-bound run never stands
+
+
+def test_a_refusal_names_the_figures_the_flag_came_from() -> None:
+    from bench.load import LoadResult, Measurement
+
+    fields = dict(url="", paths=[], users=16, duration=5, processes=1, user_class="", requests=1000, failures=0,
+                  rps=200.0, p50=1, p95=2, p99=3, generator_cpu=20.0, generator_cpu_total=25.0, generator_bound=False,
+                  timeseries=None, failure_messages=None)
+    quiet = LoadResult(label="quiet", machine_busy=0.5, **fields)
+    busy = LoadResult(label="busy", machine_busy=1.9, generator_share=0.13, **fields)
+    reason = claim("x", True, runs=[Measurement([quiet, busy])]).reason
+    assert "quiet (" in reason and "machine busy cores 1.90" in reason
+    assert "generator share of the busy CPU 0.13" in reason  # the flagged run's figures, not the first run's
 
 
 def test_interference_counts_only_on_a_contended_machine() -> None:
