@@ -64,7 +64,8 @@ def test_a_wrk_run_is_flagged_by_the_rules_locust_runs_are_held_to(monkeypatch: 
     monkeypatch.setenv(load.CPU_SHARE, "0.49")  # a half-speed core: bound at half the CPU, as locust is
     assert replace(clean, generator_cores=0.5).generator_bound
     monkeypatch.delenv(load.CPU_SHARE)
-    assert claims._flagged([replace(clean, generator_share=0.1)], "interfered") == ["dev (wrk)"]
+    assert claims._flagged([replace(clean, generator_share=0.1)], "interfered") == [
+        "dev (wrk) (generator cores 0.050, generator share of the busy CPU 0.10)"]
     assert "⚠" in str(replace(clean, generator_share=0.1)) and "⚠" not in str(clean)
 
 
