@@ -69,7 +69,8 @@ def _figures(run: Any) -> str:
     if flagged:
         return _figures(flagged[0])
     get = run.get if isinstance(run, Mapping) else lambda name: getattr(run, name, None)
-    found = {label: get(name) for name, label in _FIGURES.items() if isinstance(get(name), int | float)}
+    found = {label: value for name, label in _FIGURES.items()
+             if isinstance(value := get(name), int | float) and value == value}  # NaN: not measured, not shown
     return f" ({_evidence(found)})" if found else ""
 
 
