@@ -11,10 +11,11 @@ numbers and asserts it, refusing evidence from a generator-bound run.
 
 Importing the bench does one thing (`bench.leftovers.at_import`): it stops servers left behind by a kernel that
 died (only processes it can prove it started), and arranges for `bench.cleanup()`, which stops everything this
-kernel started, to run when the kernel exits.
+kernel started, to run when the kernel exits. (With `BENCH_SIMULATE=macos` set, it also makes this process
+see macOS: bench/platforms.py.)
 """
 
-from bench import env, leftovers, machine, mode, plots, registry, wrk
+from bench import env, leftovers, machine, mode, platforms, plots, registry, wrk
 from bench.claims import ClaimFailed, claim
 from bench.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
 from bench.leftovers import cleanup
@@ -29,4 +30,5 @@ __all__ = [
     "there_and_back", "wrk",
 ]
 
+platforms.apply()  # BENCH_SIMULATE=macos: this process sees macOS (bench/platforms.py); nothing otherwise
 leftovers.at_import()  # the one thing importing does: see bench/leftovers.py

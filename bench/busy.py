@@ -33,8 +33,9 @@ def _total_us(root: Path) -> int | None:
     return usage[0] if usage else None
 
 
-def busy_seconds(cpus: Sequence[int] | None = None, root: Path = CGROUP) -> float:
-    """CPU seconds spent running tasks so far on `cpus` (None: all of them)."""
+def busy_seconds(cpus: Sequence[int] | None = None, root: Path | None = None) -> float:
+    """CPU seconds spent running tasks so far on `cpus` (None: all of them). Without cgroups (macOS), the ticks."""
+    root = CGROUP if root is None else root
     per_cpu = _per_cpu_ns(root)
     if per_cpu:
         return sum(per_cpu[i] for i in (cpus if cpus is not None else range(len(per_cpu))) if i < len(per_cpu)) / 1e9

@@ -151,3 +151,13 @@ class StatsSampler:
         import pandas as pd
 
         return pd.DataFrame(self.rows)
+
+
+def cpu_capacity() -> float:
+    """The cores' worth of CPU a container may be given here: what this machine gives the course
+    (`bench.load.capacity_cores`), capped by the CPUs of the engine's machine (Docker Desktop and colima run
+    containers in a virtual machine with fewer CPUs than the host, `docker info`'s NCPU)."""
+    from bench.docker_engine import engine_cpus
+    from bench.load import capacity_cores, core_share
+
+    return min(capacity_cores(), engine_cpus() * core_share())

@@ -4,6 +4,8 @@ course creates, and remove all of it again."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -27,16 +29,33 @@ def labels() -> dict[str, str]:
     _created.add(os.getpid())
     return {LABEL: "true", OWNER: str(os.getpid())}
 
-HOW_TO_GET_DOCKER = (
-    "Debian/Ubuntu: `sudo apt-get install docker.io` then `sudo dockerd &` (or `sudo systemctl start docker`); "
-    "macOS/Windows: install and start Docker Desktop (or `brew install colima docker && colima start`). "
-    "`make test` does the Debian steps itself when run as root."
-)
+def how_to_get_docker() -> str:
+    """Where a Docker engine comes from on this platform (bench.env.docker_hint), for error messages."""
+    from bench.env import docker_hint
+
+    return docker_hint()
+
+
+def context_host() -> str | None:
+    """The engine address of the docker CLI's current context (`docker context inspect`): where Docker Desktop
+    without its default socket, colima and rootless Docker put the engine. None without the CLI or a context."""
+    cli = shutil.which("docker")
+    if cli is None:
+        return None
+    try:
+        out = subprocess.run([cli, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"],
+                             capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    host = out.stdout.strip()
+    return host if out.returncode == 0 and "://" in host else None
 
 
 @cache
 def client() -> docker.DockerClient:
-    """A connected Docker client, or MissingToolError saying how to get an engine."""
+    """A connected Docker client, or MissingToolError saying how to get an engine. DOCKER_HOST first (the SDK's
+    default), then the default socket, then the docker CLI's current context; an engine found through the context
+    is put in DOCKER_HOST, so that docker-compose and the CLI the bench runs use the same one."""
     try:
         import docker
     except ImportError as error:  # pragma: no cover - docker is in requirements.txt
@@ -44,9 +63,26 @@ def client() -> docker.DockerClient:
     try:
         engine = docker.from_env(timeout=120)
         engine.ping()
+        return engine
     except docker.errors.DockerException as error:
-        raise MissingToolError(f"no Docker engine answers ({error}). {HOW_TO_GET_DOCKER}") from error
-    return engine
+        first_error = error
+    host = None if os.environ.get("DOCKER_HOST") else context_host()
+    if host is not None:
+        try:
+            engine = docker.DockerClient(base_url=host, timeout=120)
+            engine.ping()
+        except docker.errors.DockerException as error:
+            first_error = error
+        else:
+            os.environ["DOCKER_HOST"] = host
+            return engine
+    raise MissingToolError(f"no Docker engine answers ({first_error}). {how_to_get_docker()}") from first_error
+
+
+def engine_cpus() -> int:
+    """The CPUs the engine's containers run on (`docker info`'s NCPU): Docker Desktop and colima run containers
+    in a virtual machine with a CPU count of its own, not the host's."""
+    return int(client().info()["NCPU"])
 
 
 def available() -> bool:

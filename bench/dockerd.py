@@ -38,7 +38,7 @@ def start() -> bool:
     binary = env.find("dockerd")
     if os.geteuid() != 0 or binary is None:
         print(f"note: no Docker engine answers; stage 05 will skip its container cells. "
-              f"{docker_engine.HOW_TO_GET_DOCKER}", file=sys.stderr)
+              f"{docker_engine.how_to_get_docker()}", file=sys.stderr)
         return False
     log = state_dir() / "dockerd.log"
     proc, marker = registry.start_marked([binary], log)  # not in the registry: it serves more than one kernel

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import platforms
 from bench.errors import MissingToolError
 from sample_app.limits import cpu_limit
 
@@ -25,27 +26,61 @@ class Tool:
     name: str
     command: str
     version_args: tuple[str, ...]
-    debian: str  # Debian/Ubuntu: an apt package, or instructions when Debian has none
-    macos: str
+    debian: str  # Debian/Ubuntu/WSL: an apt package, or instructions when there is none
+    macos: str  # a Homebrew command, or instructions
     conda: str
     pip: bool = False  # part of the course's Python environment
+    also: tuple[str, ...] = ()  # other command names, or full paths, the tool goes by
+    ubuntu: str = ""  # Ubuntu (and WSL's Ubuntu), where it differs from Debian: instructions, not a package
+    docker: bool = False  # part of a Docker engine: nothing to install where an engine already answers
 
     @property
     def apt_package(self) -> str | None:
+        """The apt package to install here, or None (instructions instead, or no apt on this platform)."""
+        if platforms.name() in ("ubuntu", "wsl") and self.ubuntu:
+            return None
         return self.debian if " " not in self.debian else None
 
     def hint(self) -> str:
+        """How to install the tool, in this platform's own words first."""
         if self.pip:
             return f"it comes with the course's Python packages: run `make lab` or `make test` (or `{self.conda}`)"
-        debian = f"`sudo apt-get install {self.debian}`" if self.apt_package else self.debian
-        return f"Debian/Ubuntu: {debian}; macOS: `{self.macos}`; conda: `{self.conda}`"
+        where = platforms.name()
+        if where == "macos":
+            own = f"macOS: `{self.macos}`" if self.macos.startswith("brew ") else f"macOS: {self.macos}"
+        elif where in ("ubuntu", "wsl") and self.ubuntu:
+            own = f"{'WSL' if where == 'wsl' else 'Ubuntu'}: {self.ubuntu}"
+        elif self.apt_package:
+            own = f"{_linux_name(where)}: `sudo apt-get install {self.debian}`"
+        else:
+            own = f"{_linux_name(where)}: {self.debian}"
+        if self.docker and where != "macos":
+            own += f". {docker_hint(where)}"
+        return f"{own}; or with conda: `{self.conda}`" if self.conda.startswith("conda ") else own
+
+
+def _linux_name(where: str) -> str:
+    return {"wsl": "WSL (Ubuntu)", "ubuntu": "Ubuntu", "debian": "Debian"}.get(where, "Debian/Ubuntu")
+
+
+def docker_hint(where: str | None = None) -> str:
+    """Where a Docker engine comes from on this platform, and how to start it."""
+    where = where or platforms.name()
+    if where == "macos":
+        return ("install and start Docker Desktop, or `brew install colima docker && colima start`: the course finds "
+                "either through `docker context`")
+    start = "`sudo systemctl start docker`" if platforms.has_systemd() else "`sudo dockerd &` (no systemd here)"
+    if where == "wsl":
+        return ("on WSL, Docker Desktop for Windows with WSL integration turned on for this distribution (Settings → "
+                f"Resources → WSL integration); or, inside WSL, `sudo apt-get install docker.io` and {start}")
+    return f"`sudo apt-get install docker.io docker-compose`, then {start}; `make test` does both as root"
 
 
 TOOLS: dict[str, Tool] = {
     t.name: t
     for t in (
         Tool("gunicorn", "gunicorn", ("--version",), "", "", "pip install gunicorn", pip=True),
-        Tool("uwsgi", "uwsgi", ("--version",), "", "", "pip install uwsgi", pip=True),
+        Tool("uwsgi", "uwsgi", ("--version",), "", "", "pip install pyuwsgi", pip=True),
         Tool("uvicorn", "uvicorn", ("--version",), "", "", "pip install uvicorn", pip=True),
         Tool("granian", "granian", ("--version",), "", "", "pip install granian", pip=True),
         Tool("locust", "locust", ("--version",), "", "", "pip install locust", pip=True),
@@ -57,16 +92,23 @@ TOOLS: dict[str, Tool] = {
         Tool("redis", "redis-server", ("--version",), "redis-server", "brew install redis",
              "conda install -c conda-forge redis-server"),
         Tool("docker", "docker", ("--version",), "docker.io",
-             "install Docker Desktop or `brew install colima docker`", "install Docker Desktop"),
-        Tool("dockerd", "dockerd", ("--version",), "docker.io", "comes with Docker Desktop",
-             "install Docker Desktop"),
+             "install Docker Desktop, or `brew install colima docker && colima start`", "install Docker Desktop",
+             docker=True),
+        Tool("dockerd", "dockerd", ("--version",), "docker.io", "comes with Docker Desktop (or colima)",
+             "install Docker Desktop", docker=True),
         Tool("docker-compose", "docker-compose", ("version",), "docker-compose",
-             "comes with Docker Desktop (`docker compose`)", "install Docker Desktop"),
+             "comes with Docker Desktop (`docker compose`); with colima: `brew install docker-compose`",
+             "install Docker Desktop", docker=True),
         Tool("debootstrap", "debootstrap", ("--version",), "debootstrap",
              "not needed: Docker Desktop can pull base images", "not needed where images can be pulled"),
-        Tool("wrk", "wrk", ("-v",), "wrk", "brew install wrk", "conda install -c conda-forge wrk"),
+        Tool("wrk", "wrk", ("-v",), "wrk", "brew install wrk", "not on conda-forge for macOS: use apt or brew"),
         Tool("chromium", "chromium", ("--version",), "chromium", "brew install --cask chromium",
-             "install Chromium or Chrome"),
+             "install Chromium or Google Chrome",
+             also=("chromium-browser", "google-chrome", "google-chrome-stable",
+                   "/Applications/Chromium.app/Contents/MacOS/Chromium",
+                   "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"),
+             ubuntu=("Ubuntu ships Chromium as a snap only: `sudo snap install chromium` (needs systemd), or "
+                     "install Google Chrome's .deb; only the browser test uses it")),
         Tool("kind", "kind", ("version",), "install the release binary named in kind's Quick Start, "
              "or `go install sigs.k8s.io/kind@latest`", "brew install kind", "conda install -c conda-forge kind"),
         Tool("kubectl", "kubectl", ("version", "--client"), "install kubectl from the Kubernetes apt "
@@ -79,12 +121,21 @@ _EXTRA_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 
 
 def find(name: str) -> str | None:
-    """Path of a tool: the course's virtual environment first, then PATH, then the sbin folders."""
-    command = TOOLS[name].command if name in TOOLS else name
-    venv_bin = Path(sys.executable).parent / command
-    if venv_bin.exists():
-        return str(venv_bin)
-    return shutil.which(command) or shutil.which(command, path=os.pathsep.join(_EXTRA_DIRS))
+    """Path of a tool: the course's virtual environment first, then PATH, then the sbin folders; then the other
+    names (and app-bundle paths) it goes by."""
+    tool = TOOLS.get(name)
+    for command in (tool.command, *tool.also) if tool else (name,):
+        if command.startswith("/"):
+            if Path(command).exists():
+                return command
+            continue
+        venv_bin = Path(sys.executable).parent / command
+        if venv_bin.exists():
+            return str(venv_bin)
+        found = shutil.which(command) or shutil.which(command, path=os.pathsep.join(_EXTRA_DIRS))
+        if found:
+            return found
+    return None
 
 
 def require(name: str) -> str:
@@ -148,25 +199,49 @@ def _is_debian() -> bool:
     return Path("/etc/debian_version").exists() and shutil.which("apt-get") is not None
 
 
+def _engine_answers() -> bool:
+    """True when a Docker engine already answers (Docker Desktop, colima, WSL integration, a running dockerd):
+    then docker.io is not installed beside it."""
+    from bench import docker_engine
+
+    return docker_engine.available()
+
+
 def install(names: list[str]) -> int:
-    """Install the missing system tools among `names` (root on Debian), else say how. Exit status."""
+    """Install the missing system tools among `names` with apt-get, one package at a time so that one failure
+    does not stop the others (root on Debian/Ubuntu/WSL); elsewhere, or for a tool apt has no package for, say
+    how. A failure is reported and the rest go on: the stages that need a missing tool say so themselves.
+    Returns 0."""
     missing = [TOOLS[n] for n in names if find(n) is None]
+    if missing and any(t.docker for t in missing) and _engine_answers():
+        missing = [t for t in missing if not t.docker]  # an engine answers: the course uses it as it is
     if not missing:
         return 0
-    if _is_debian() and os.geteuid() == 0:
-        packages = sorted({t.apt_package for t in missing if t.apt_package})
+    if not (_is_debian() and os.geteuid() == 0):
         for tool in missing:
-            if not tool.apt_package:
-                print(f"note: {tool.name} is missing. {tool.hint()}", file=sys.stderr)
-        if not packages:
-            return 0
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        print(f"Installing {' '.join(packages)} with apt-get ...", flush=True)
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], check=True, env=env)
+            print(f"note: {tool.name} is missing. {tool.hint()}", file=sys.stderr)
         return 0
     for tool in missing:
-        print(f"note: {tool.name} is missing. {tool.hint()}", file=sys.stderr)
+        if not tool.apt_package:
+            print(f"note: {tool.name} is missing. {tool.hint()}", file=sys.stderr)
+    packages = sorted({t.apt_package for t in missing if t.apt_package})
+    if not packages:
+        return 0
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    print(f"Installing {' '.join(packages)} with apt-get, one at a time ...", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+    failed = []
+    for package in packages:
+        done = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", package], env=env,
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["(no message)"]
+            failed.append(package)
+            print(f"warning: apt-get could not install {package}: {last[0]}", file=sys.stderr)
+    if failed:
+        tools = ", ".join(t.name for t in missing if t.apt_package in failed)
+        print(f"warning: not installed: {tools}. Every other tool is; the stages that need these say so. "
+              + " ".join(f"{t.name}: {t.hint()}" for t in missing if t.apt_package in failed), file=sys.stderr)
     return 0
 
 

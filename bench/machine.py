@@ -16,13 +16,12 @@ import hashlib
 import json
 import math
 import os
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench import partition
+from bench import partition, platforms
 from bench.paths import state_dir
 from sample_app.limits import affinity_cores, cpu_limit, usable_cpus
 
@@ -139,12 +138,13 @@ def _bench_hash() -> str:
 
 
 def cache_key() -> str:
-    """Everything that changes the facts: the bench's code, the host, the usable CPU (the share of each core
+    """Everything that changes the facts: the bench's code, the machine (not its host name: a Mac's changes with
+    its network), the usable CPU (the share of each core
     `portability.sh half` leaves included: its slower cores did not always fail the speed check)."""
     from bench.load import CPU_SHARE
 
-    return (f"{_bench_hash()}|{platform.node()}|{affinity_cores()}|{cpu_limit()}|{os.environ.get(partition.SWITCH)}"
-            f"|{os.environ.get(CPU_SHARE)}")
+    return (f"{_bench_hash()}|{platforms.machine_uid()}|{platforms.simulated()}|{affinity_cores()}|{cpu_limit()}"
+            f"|{os.environ.get(partition.SWITCH)}|{os.environ.get(CPU_SHARE)}")
 
 
 def python_loop_ms(n: int = 2_000_000) -> float:

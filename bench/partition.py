@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -33,21 +34,60 @@ class Partition:
 
 
 def plan(cpus: Sequence[int], quota: float | None = None, share: float = 1.0,
-         generator_processes: int = 1) -> Partition | None:
-    """How to split `cpus` (the ones this process may use): a core per locust process, at most one in
-    GENERATOR_SHARE, the last ones; None where the cores cannot be split (see the module's docstring)."""
+         generator_processes: int = 1, cores: Sequence[Sequence[int]] | None = None) -> Partition | None:
+    """How to split `cpus` (the ones this process may use): a whole physical core per locust process, at most one
+    core in GENERATOR_SHARE, the last ones; None where the cores cannot be split (see the module's docstring).
+    `cores` groups the logical CPUs into physical cores (SMT siblings together, `physical_cores()`): a generator
+    on one hyper-thread of a core the server uses would still take the server's CPU. None: one CPU per core."""
     chosen = sorted(cpus)
-    if len(chosen) < MIN_CORES or share < 1 or (quota is not None and quota < len(chosen)):
+    whole = _group(chosen, cores)
+    if len(whole) < MIN_CORES or share < 1 or (quota is not None and quota < len(chosen)):
         return None
-    keep = min(max(1, generator_processes), len(chosen) // GENERATOR_SHARE)
-    return Partition(server=tuple(chosen[:-keep]), generator=tuple(chosen[-keep:]))
+    keep = min(max(1, generator_processes), len(whole) // GENERATOR_SHARE)
+    server = sorted(cpu for core in whole[:-keep] for cpu in core)
+    generator = sorted(cpu for core in whole[-keep:] for cpu in core)
+    return Partition(server=tuple(server), generator=tuple(generator))
+
+
+def _group(cpus: Sequence[int], cores: Sequence[Sequence[int]] | None) -> list[tuple[int, ...]]:
+    """`cpus` grouped by physical core (in the order of each core's first CPU); a CPU in no group is a core alone."""
+    if not cores:
+        return [(cpu,) for cpu in cpus]
+    wanted, groups, placed = set(cpus), [], set()
+    for core in cores:
+        mine = tuple(sorted(set(core) & wanted))
+        if mine:
+            groups.append(mine)
+            placed.update(mine)
+    groups += [(cpu,) for cpu in cpus if cpu not in placed]
+    return sorted(groups)
+
+
+def physical_cores(root: Path = Path("/sys/devices/system/cpu")) -> list[tuple[int, ...]] | None:
+    """The logical CPUs of each physical core (Linux's `thread_siblings_list`), or None where it cannot be read."""
+    found = set()
+    for path in sorted(root.glob("cpu[0-9]*/topology/thread_siblings_list")):
+        try:
+            found.add(tuple(_cpu_list(path.read_text())))
+        except (OSError, ValueError):
+            return None
+    return sorted(found) or None
+
+
+def _cpu_list(text: str) -> list[int]:
+    """"0-1,4" -> [0, 1, 4] (the kernel's CPU list format)."""
+    cpus: list[int] = []
+    for part in text.strip().split(","):
+        first, _, last = part.partition("-")
+        cpus += range(int(first), int(last or first) + 1)
+    return cpus
 
 
 def current(share: float = 1.0, generator_processes: int = 1) -> Partition | None:
     """The partition for this machine and process (None: the generator shares the server's cores)."""
     if os.environ.get(SWITCH, "1") == "0" or not hasattr(os, "sched_getaffinity"):
         return None
-    return plan(sorted(os.sched_getaffinity(0)), cpu_limit(), share, generator_processes)
+    return plan(sorted(os.sched_getaffinity(0)), cpu_limit(), share, generator_processes, physical_cores())
 
 
 def _pin(processes: list[psutil.Process], cpus: Sequence[int]) -> bool:

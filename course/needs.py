@@ -16,7 +16,7 @@ SKIPPED: list[str] = []  # "what did not run" for the notebook's closing summary
 
 
 def _docker() -> str | None:
-    return None if docker_engine.available() else f"no Docker engine answers. {docker_engine.HOW_TO_GET_DOCKER}"
+    return None if docker_engine.available() else f"no Docker engine answers. {docker_engine.how_to_get_docker()}"
 
 
 def _kind() -> str | None:

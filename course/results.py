@@ -7,13 +7,12 @@ ran on, so that notebook 07 can compare them side by side.
 from __future__ import annotations
 
 import json
-import platform
 import time
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from bench import env, mode
+from bench import env, mode, platforms
 from bench.load import LoadResult, run_load
 from bench.paths import state_dir
 from course import stages
@@ -35,9 +34,10 @@ STANDARD_THREADS = STANDARD_USERS // 2
 
 
 def machine_id() -> str:
-    """What identifies the machine a result came from: host name, cores, memory, Python."""
+    """What identifies the machine a result came from: its id (bench.platforms.machine_uid: not the host name, which
+    changes with a Mac's network), cores, memory, OS."""
     facts = env.machine()
-    return f"{platform.node()} · {facts['logical cores']} cores · {facts['memory GiB']} GiB · {facts['os']}"
+    return f"{platforms.machine_uid()} · {facts['logical cores']} cores · {facts['memory GiB']} GiB · {facts['os']}"
 
 
 def _store():

@@ -34,12 +34,13 @@ def _cgroups(proc_cgroup: str) -> list[tuple[str, str]]:
     return found
 
 
-def cpu_limit(root: Path = CGROUP, proc_cgroup: str | None = None) -> float | None:
+def cpu_limit(root: Path | None = None, proc_cgroup: str | None = None) -> float | None:
     """The tightest CPU quota on this process's cgroup and its parents (v2 or v1), None if unlimited.
 
     In a container the root is its own cgroup (a `--cpus` limit shows there); on a host, a quota can sit
     on a cgroup further down, which is why the walk starts at this process's own cgroup.
     """
+    root = CGROUP if root is None else root  # read at call time: a simulated Mac has none (bench.platforms)
     if proc_cgroup is None:
         try:
             proc_cgroup = Path("/proc/self/cgroup").read_text()

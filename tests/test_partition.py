@@ -29,7 +29,7 @@ def test_the_generator_gets_the_last_cores_one_per_process_at_most_a_quarter() -
 
 
 def test_the_split_follows_this_process_and_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
     monkeypatch.setattr(partition, "cpu_limit", lambda: None)
     assert partition.current() == Partition(server=tuple(range(7)), generator=(7,))
     monkeypatch.setenv(partition.SWITCH, "0")
@@ -43,11 +43,16 @@ def _affinities(server: Gunicorn, seen: dict[str, set[int]]) -> None:
     seen["locust"] = {cpu for proc in locusts for cpu in proc.cpu_affinity()}
 
 
+def _cores() -> set[int]:
+    """The cores this process may run on; empty where the system has no CPU affinity (macOS)."""
+    return set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
+
+
 @pytest.mark.load
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="pinning apart needs two cores to pin to")
+@pytest.mark.skipif(len(_cores()) < 2, reason="pinning apart needs two cores to pin to (and CPU affinity: not macOS)")
 def test_a_run_pins_locust_and_the_server_apart_and_gives_the_cores_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    first, second, *_ = sorted(os.sched_getaffinity(0))
-    everything = set(os.sched_getaffinity(0))
+    first, second, *_ = sorted(_cores())
+    everything = _cores()
     split = Partition(server=(first,), generator=(second,))  # what a 4-core machine does, on two of them
     monkeypatch.setattr(partition, "current", lambda share=1.0, generator_processes=1: split)
     seen: dict[str, set[int]] = {}
@@ -62,6 +67,7 @@ def test_a_run_pins_locust_and_the_server_apart_and_gives_the_cores_back(monkeyp
 
 
 @pytest.mark.load
+@pytest.mark.skipif(not _cores(), reason="no CPU affinity on this system (macOS)")
 def test_a_url_target_is_not_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only processes the bench started can be pinned: a bare URL (or a container) shares the cores as before."""
     monkeypatch.setattr(partition, "current", lambda share=1.0, generator_processes=1: Partition((0,), (1,)))
@@ -70,4 +76,22 @@ def test_a_url_target_is_not_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
         result = run_load(server.url, "/io?ms=10", users=2, duration=2, progress=False,
                           events=[(0.5, "look", lambda: _affinities(server, seen))])
     assert not result.cores_apart
-    assert seen["locust"] == set(os.sched_getaffinity(0))
+    assert seen["locust"] == _cores()
+
+
+def test_the_generator_gets_whole_physical_cores_where_cores_have_two_threads() -> None:
+    """With SMT, the last logical CPUs are hyper-thread siblings of the server's cores: the split is by core."""
+    smt = [(0, 4), (1, 5), (2, 6), (3, 7)]  # Linux numbers the second thread of each core after the first threads
+    assert plan(range(8), cores=smt) == Partition(server=(0, 1, 2, 4, 5, 6), generator=(3, 7))
+    assert plan(range(4), cores=[(0, 1), (2, 3)]) is None  # 2 physical cores: too few to split
+    assert plan([0, 1, 2, 3, 4, 5, 6], cores=smt).generator == (3,)  # taskset took CPU 7: its core's other thread
+
+
+def test_physical_cores_are_read_from_the_kernels_topology(tmp_path) -> None:
+    for cpu, siblings in enumerate(["0,2", "1,3", "0,2", "1,3"]):
+        topology = tmp_path / f"cpu{cpu}" / "topology"
+        topology.mkdir(parents=True)
+        (topology / "thread_siblings_list").write_text(siblings + "\n")
+    assert partition.physical_cores(tmp_path) == [(0, 2), (1, 3)]
+    assert partition._cpu_list("0-3,8") == [0, 1, 2, 3, 8]
+    assert partition.physical_cores(tmp_path / "none") is None

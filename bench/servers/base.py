@@ -14,7 +14,7 @@ from typing import ClassVar
 import psutil
 import requests
 
-from bench import leftovers, ports, registry
+from bench import leftovers, platforms, ports, registry
 from bench.commands import shell
 from bench.errors import BenchError, ServerStartError
 from bench.paths import REPO, state_dir
@@ -39,6 +39,7 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.entry: registry.Entry | None = None
         self.log_path: Path | None = None
+        self._cpu_seen: dict[tuple[int, float], float] = {}  # (pid, start time) -> CPU seconds when last seen
 
     # -- what subclasses provide -------------------------------------------------------------
     def command(self) -> list[str]:
@@ -162,15 +163,23 @@ class Server:
         return "\n".join(self.log_text().splitlines()[-lines:]) or "(log is empty)"
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) used so far by the server's processes, reaped workers included."""
-        total = 0.0
+        """CPU time (user + system) used so far by the server's processes, reaped workers included.
+
+        Linux gives the master's account of the workers it has reaped (`children_user`/`children_system`);
+        macOS always gives 0 there, so a worker that exits (max_requests, a kill) takes its CPU with it: there
+        the total is each process's CPU as last seen by this method, which the load's sampling calls every
+        0.2 s, so only a dead worker's last fraction of a second is lost."""
+        reaped_counted = not platforms.is_macos()
+        current = 0.0
         for i, proc in enumerate(self.processes()):
             with contextlib.suppress(psutil.NoSuchProcess):
                 times = proc.cpu_times()
-                total += times.user + times.system
-                if i == 0:  # the master's account of workers it has already reaped
-                    total += times.children_user + times.children_system
-        return total
+                used = times.user + times.system
+                self._cpu_seen[(proc.pid, proc.create_time())] = used
+                current += used
+                if i == 0 and reaped_counted:
+                    current += times.children_user + times.children_system
+        return current if reaped_counted else sum(self._cpu_seen.values())
 
     def _first_error(self) -> str:
         """The first line of the log that names an error: usually the cause, buried above a traceback."""
