@@ -5,6 +5,9 @@
 #                                     half of it by a CPU quota and always given that half (root, cgroups)
 #   scripts/portability.sh one-core   pinned to one core with taskset: claims that need two cores
 #                                     must say "not measurable", and nothing may fail
+#   scripts/portability.sh non-root   as a learner's own account: a fresh clone of HEAD run by an unprivileged
+#                                     user (created as fip-learner when run as root, in the docker group), with
+#                                     the system tools and the Docker engine root provides, as an administrator would
 # Anything after `--` replaces `make test` (e.g. `-- make test PYTEST_ARGS=notebooks/02_gunicorn.ipynb`).
 #
 # Why busy loops rather than a CPU quota of 1 CPU on the suite: a quota caps the *total* (the suite would
@@ -77,5 +80,25 @@ print(f"{sum(shares) / len(shares):.2f}")')
     # the suite's processes have ended; move nothing back: the cgroup is removed when empty
     exit $status
     ;;
-  *) echo "usage: $0 as-is|half|one-core [-- COMMAND ...]" >&2; exit 2 ;;
+  non-root)
+    [ "$(id -u)" = 0 ] || { echo "error: 'non-root' needs root to create the user (as a normal user, run make test)" >&2; exit 2; }
+    user=${LEARNER:-fip-learner}
+    id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
+    getent group docker >/dev/null && usermod -aG docker "$user"
+    home=$(getent passwd "$user" | cut -d: -f6)
+    # What an administrator provides: the system tools, and a Python on the default PATH (not root's own).
+    make --no-print-directory check-tools
+    clone=$home/flask-in-production
+    rm -rf "$clone"
+    git clone -q "$PWD" "$clone"
+    chown -R "$user:" "$clone"
+    echo "==> running '${cmd[*]}' as $user (uid $(id -u "$user")) in $clone"
+    # Root keeps a Docker engine answering while the learner's tests run (started only if none answers).
+    status=0
+    .venv/bin/python -m bench.dockerd run -- runuser -u "$user" -- env -i HOME="$home" USER="$user" \
+      PATH=/usr/local/bin:/usr/bin:/bin CI="${CI:-}" bash -lc 'cd "$1" && shift && exec "$@"' _ "$clone" "${cmd[@]}" \
+      || status=$?
+    exit $status
+    ;;
+  *) echo "usage: $0 as-is|half|one-core|non-root [-- COMMAND ...]" >&2; exit 2 ;;
 esac

@@ -13,7 +13,8 @@ import yaml
 from bench.paths import REPO
 
 # conda-forge packages with no pip counterpart: system tools, not Python packages.
-CONDA_ONLY = {"python", "pip", "nginx", "redis-server", "wrk"}
+CONDA_ONLY = {"python", "pip", "nginx", "redis-server"}
+PLATFORMS = {"linux-64", "osx-64", "osx-arm64"}  # Linux and WSL, Intel Macs, Apple Silicon
 OWN_PACKAGES = {"bench", "course", "sample_app", "conftest", "jupyter_lab", "__future__"}
 
 
@@ -46,6 +47,34 @@ def _conda() -> dict[str, str]:
 def test_conda_environment_lists_every_requirement_with_the_same_bounds() -> None:
     pip, conda = _requirements(), _conda()
     assert {k: v for k, v in conda.items() if k not in CONDA_ONLY} == pip
+
+
+def _conda_section() -> list[str]:
+    """The names environment.yml takes from conda (not its pip: section)."""
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    return [re.match(r"[A-Za-z0-9_.\-]+", dep).group(0).lower() for dep in env["dependencies"] if isinstance(dep, str)]
+
+
+def _conda_forge_platforms() -> dict[str, set[str]]:
+    """tests/data/conda-forge.tsv: the platforms conda-forge builds each package for (noarch: all of them)."""
+    rows = [line.split("\t") for line in (REPO / "tests" / "data" / "conda-forge.tsv").read_text().splitlines()
+            if line and not line.startswith("#")]
+    return {name: PLATFORMS if where == "noarch" else set(where.split()) for name, where, _ in rows[1:]}
+
+
+def test_every_conda_package_is_built_for_linux_and_both_macs() -> None:
+    """A package conda-forge lacks for one platform makes the whole environment unsolvable there."""
+    known = _conda_forge_platforms()
+    unlisted = [name for name in _conda_section() if name not in known]
+    assert not unlisted, f"add these to tests/data/conda-forge.tsv with their platforms and source: {unlisted}"
+    short = {name: sorted(PLATFORMS - known[name]) for name in _conda_section() if PLATFORMS - known[name]}
+    assert not short, f"move these to the pip: section (conda-forge lacks these platforms): {short}"
+
+
+def test_the_list_catches_a_package_conda_forge_lacks() -> None:
+    known = _conda_forge_platforms()
+    assert PLATFORMS - known["wrk"] == {"osx-64", "osx-arm64"} and "flask-sock" not in known
+    assert "wrk" not in _conda_section() and "flask-sock" not in _conda_section()
 
 
 def test_environment_uses_conda_forge() -> None:
