@@ -15,7 +15,7 @@ kernel started, to run when the kernel exits. (With `BENCH_SIMULATE=macos` set, 
 see macOS: bench/platforms.py.)
 """
 
-from bench import env, leftovers, machine, mode, platforms, plots, registry, wrk
+from bench import env, leftovers, machine, mode, plans, platforms, plots, registry, wrk
 from bench.claims import ClaimFailed, claim
 from bench.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
 from bench.leftovers import cleanup
@@ -26,8 +26,8 @@ from bench.servers import DevServer, Gunicorn, Nginx, Redis, Server, Uvicorn, Uw
 __all__ = [
     "BenchError", "ClaimFailed", "DevServer", "Gunicorn", "LoadError", "LoadResult", "Measurement",
     "MissingToolError", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError", "Uvicorn", "Uwsgi", "Wsgiref",
-    "claim", "cleanup", "env", "generator_ceiling", "machine", "measure", "mode", "plots", "registry", "run_load",
-    "there_and_back", "wrk",
+    "claim", "cleanup", "env", "generator_ceiling", "machine", "measure", "mode", "plans", "plots", "registry",
+    "run_load", "there_and_back", "wrk",
 ]
 
 platforms.apply()  # BENCH_SIMULATE=macos: this process sees macOS (bench/platforms.py); nothing otherwise

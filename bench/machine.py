@@ -80,19 +80,17 @@ class Facts:
     @property
     def cpu_ms(self) -> int:
         """Per-request CPU work (`/cpu?ms=`) for a CPU-bound experiment: enough that the generator's own
-        CPU stays a small part of the machine's, so a busy machine still measures the server."""
-        return max(5, math.ceil(CPU_WORK_PER_GENERATOR_MS * self.generator_ms))
+        CPU stays a small part of the machine's, so a busy machine still measures the server; and, on a machine
+        with many cores, enough that every server core kept busy asks no more than one locust process's safe share
+        (SAFE_SHARE of its ceiling)."""
+        many_cores = self.server_cores * 1000 / (SAFE_SHARE * self.generator_rps)
+        return max(5, math.ceil(CPU_WORK_PER_GENERATOR_MS * self.generator_ms), math.ceil(many_cores))
 
     def paced_rps(self, cost_ms: float) -> float:
         """An offered rate at which requests costing the server `cost_ms` of CPU (plus the app's own cost)
         and the generator together use PACED_CORES: for measuring CPU per request, not capacity."""
         per_request = cost_ms + 1000 / self.app_rps + self.generator_ms
         return min(self.safe_rps, PACED_CORES * 1000 / per_request)
-
-    def workers_up_to_cores(self) -> list[int]:
-        """Worker counts for a CPU scaling sweep: 1, then up to the servers' cores, then twice that."""
-        cores = max(1, int(self.server_cores))
-        return sorted({1, cores, 2 * cores}) if cores > 1 else [1, 2]
 
     def wait_ms_for(self, concurrency: int, at_least: int = 100) -> int:
         """A per-request wait (ms), `at_least` long, at which `concurrency` waiting requests offer no more

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import claims, load, machine
+from bench import claims, load, machine, plans
 from bench.claims import ClaimFailed, claim
 from sample_app.limits import cpu_limit
 
@@ -161,10 +161,10 @@ def _facts(cores: float, ceiling: float, app: float = 100_000, generator_ms: flo
 
 
 def test_plans_follow_the_machine() -> None:
-    assert _facts(2, 10_000).workers_up_to_cores() == [1, 2, 4]
-    assert _facts(8, 10_000).workers_up_to_cores() == [1, 8, 16]
-    assert _facts(1, 10_000).workers_up_to_cores() == [1, 2]
-    assert _facts(8, 10_000, generator_cores=2).workers_up_to_cores() == [1, 6, 12]  # locust keeps two cores
+    assert plans.scaling(_facts(2, 10_000)).counts == [1, 2, 4]
+    assert plans.scaling(_facts(8, 10_000)).counts == [1, 8, 16]
+    assert plans.scaling(_facts(1, 10_000)).counts == [1, 2]
+    assert plans.scaling(_facts(8, 10_000, generator_cores=2)).counts == [1, 6, 12]  # locust keeps two cores
     fast, slow = _facts(2, 10_000), _facts(2, 2_400)
     assert fast.wait_ms_for(200, at_least=5) < slow.wait_ms_for(200, at_least=5)  # longer waits, not more requests
     for facts in (fast, slow):
