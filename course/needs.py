@@ -26,6 +26,10 @@ def _kind() -> str | None:
     return _docker()
 
 
+def _kubectl() -> str | None:
+    return None if env.find("kubectl") else f"kubectl not installed. {env.TOOLS['kubectl'].hint()}"
+
+
 def _compose() -> str | None:
     from bench.compose import compose_command
     from bench.errors import MissingToolError
@@ -37,7 +41,8 @@ def _compose() -> str | None:
     return _docker()
 
 
-CHECKS: dict[str, Callable[[], str | None]] = {"docker": _docker, "compose": _compose, "kind": _kind}
+CHECKS: dict[str, Callable[[], str | None]] = {"docker": _docker, "compose": _compose, "kind": _kind,
+                                               "kubectl": _kubectl}
 
 
 def missing(what: str) -> str | None:

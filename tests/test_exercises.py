@@ -44,7 +44,8 @@ def _check_cell(notebook: str, answer: str) -> str:
     cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
     index = next(i for i, c in enumerate(cells) if c.cell_type == "code" and c.source.startswith(f"{answer} = None"))
     assert cells[index + 1].source.startswith("# Solution:") and "source_hidden" in cells[index + 1].metadata["jupyter"]
-    return cells[index + 2].source
+    source = cells[index + 2].source
+    return source.split("\n", 1)[1] if source.startswith("%%needs") else source  # the magic's line is not Python
 
 
 TASKS = [

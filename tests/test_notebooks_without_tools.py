@@ -1,4 +1,4 @@
-"""A notebook whose stage needs Docker still runs where Docker is missing: those cells say SKIPPED
+"""A notebook whose stage needs Docker (or kubectl) still runs where it is missing: those cells say SKIPPED
 and why, every other cell runs (COURSE_WITHOUT pretends the tool is absent)."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from nbclient import NotebookClient
 from bench.paths import REPO
 
 
-@pytest.mark.parametrize(("notebook", "without"), [("05_docker.ipynb", "docker,compose")])
+@pytest.mark.parametrize(("notebook", "without"), [("05_docker.ipynb", "docker,compose"),
+                                                   ("06_kubernetes.ipynb", "kubectl,kind,docker")])
 def test_notebook_runs_and_says_what_it_skipped(notebook: str, without: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_WITHOUT", without)
     nb = nbformat.read(REPO / "notebooks" / notebook, as_version=4)
