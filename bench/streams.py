@@ -14,6 +14,7 @@ queue, which is what a learner's browser would see as a page that never loads. C
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 import time
@@ -48,6 +49,7 @@ class Streams:
     kind: str = "sse"
     path: str | None = None  # default: KINDS[kind]
     first_within: float = 3.0
+    source: str | None = None  # the client's address (another loopback address plays a second client)
     connections: list[_Connection] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -100,7 +102,7 @@ class Streams:
 
     def _hold_sse(self, connection: _Connection) -> None:
         try:
-            sock = _open_stream(self.url, self.path, timeout=self.first_within + 60)
+            sock = _open_stream(self.url, self.path, timeout=self.first_within + 60, source=self.source)
             connection.closer = sock
             seen = b""
             while not self._stop.is_set():
@@ -119,7 +121,8 @@ class Streams:
         ws_url = self.url.replace("http://", "ws://", 1) + self.path
         try:
             # a server that never takes the connection fails the handshake by this timeout
-            ws = websocket.create_connection(ws_url, timeout=self.first_within)
+            ws = websocket.create_connection(ws_url, timeout=self.first_within,
+                                             source_address=(self.source, 0) if self.source else None)
             connection.closer = ws
             ws.send("hello")
             if ws.recv() == "hello":
@@ -130,10 +133,11 @@ class Streams:
                 connection.error = str(error)
 
 
-def _open_stream(url: str, path: str, timeout: float) -> socket.socket:
-    """A connection to `url` with the GET for the event stream at `path` sent (HTTP/1.1, kept alive)."""
+def _open_stream(url: str, path: str, timeout: float, source: str | None = None) -> socket.socket:
+    """A connection to `url` (from `source`) with the GET for the event stream at `path` sent (HTTP/1.1)."""
     parts = urlsplit(url)
-    sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout,
+                                    source_address=(source, 0) if source else None)
     sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: text/event-stream\r\n\r\n".encode())
     return sock
 
@@ -216,3 +220,52 @@ def holding(url: str, count: int, kind: str = "sse", probes: int = 10, first_wit
         ordinary = probe(url, count=probes, timeout=probe_timeout)
     return {**streams.row(), "ordinary sent": ordinary.sent, "ordinary answered": ordinary.answered,
             "ordinary p95 ms": ordinary.p95_ms}
+
+
+def answer_to_one_more(url: str, kind: str = "sse", timeout: float = 5.0) -> int | str:
+    """The HTTP status one more stream (or WebSocket handshake) gets: 200 or 101 when it is taken, 429 or 503
+    when a limit refuses it, or what went wrong instead of an answer."""
+    url = target_url(url)
+    if kind == "ws":
+        try:
+            websocket.create_connection(url.replace("http://", "ws://", 1) + KINDS["ws"], timeout=timeout).close()
+            return 101
+        except websocket.WebSocketBadStatusException as error:
+            return error.status_code
+        except (OSError, websocket.WebSocketException) as error:
+            return type(error).__name__
+    try:
+        with _open_stream(url, KINDS["sse"], timeout=timeout) as sock:
+            head = sock.recv(4096)
+    except OSError as error:
+        return type(error).__name__
+    return int(head.split()[1]) if head.startswith(b"HTTP/") else "no answer"
+
+
+def ws_close(url: str, message: str | None = None, wait: float = 10.0) -> tuple[int | str, float]:
+    """Open a WebSocket to `url`, send `message` (or nothing), and wait up to `wait` seconds for the server to
+    close it: (its close code, or "echoed" / "still open", and the seconds it took)."""
+    ws = websocket.create_connection(target_url(url).replace("http://", "ws://", 1) + KINDS["ws"], timeout=wait)
+    started = time.monotonic()
+    try:
+        if message is not None:
+            ws.send(message)
+        while True:
+            opcode, frame = ws.recv_data_frame(True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                code = int.from_bytes(frame.data[:2], "big") if len(frame.data) >= 2 else "closed without a code"
+                return code, time.monotonic() - started
+            if message is not None and frame.data.decode(errors="replace") == message:
+                return "echoed", time.monotonic() - started
+    except (websocket.WebSocketTimeoutException, TimeoutError):
+        return "still open", time.monotonic() - started
+    except (OSError, websocket.WebSocketException) as error:
+        return type(error).__name__, time.monotonic() - started
+    finally:
+        ws.abort()
+
+
+def limits_in(conf: str) -> dict[str, int]:
+    """The long-lived connection limits of an nginx config's text: {zone name: most connections} for each
+    `limit_conn` line (config/nginx/app.conf: streams_per_client and streams_total)."""
+    return {zone: int(count) for zone, count in re.findall(r"^\s*limit_conn\s+(\w+)\s+(\d+);", conf, re.M)}

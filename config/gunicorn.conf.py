@@ -16,13 +16,18 @@ forwarded_allow_ips = ""
 
 # Sync workers handle one request at a time each. For CPU-bound work, throughput stops rising
 # near the number of cores; notebook 02 measures the plateau and the memory each worker costs.
+# A long-lived request (an event stream, a WebSocket) holds a sync worker for as long as it stays open, and a
+# few of them stop the app from answering anyone: config/nginx/app.conf sends /stream and /ws to a gunicorn of
+# their own with gevent workers (config/gunicorn-streams.conf.py). Notebook 08 measures both.
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 worker_class = "sync"
 threads = 1
 
-# A request that runs longer than this gets its worker killed and replaced (logged as WORKER TIMEOUT).
-# Keep the timeouts in order: the app's own limit (APP_MAX_WORK_MS, 25 s) < this < the proxy's read
-# timeout (nginx's proxy_read_timeout, 35 s in config/nginx/app.conf).
+# With sync workers, a request that runs longer than this gets its worker killed and replaced (logged as
+# WORKER TIMEOUT). For other worker classes (gthread, gevent) it only means the worker process must still
+# check in with the master; it cuts off no request (gunicorn's settings docs, `timeout`): there the app's own
+# limit and the proxy's read timeout do. Keep the timeouts in order: the app's own limit (APP_MAX_WORK_MS,
+# 25 s) < this < the proxy's read timeout (nginx's proxy_read_timeout, 35 s in config/nginx/app.conf).
 timeout = 30
 # On SIGTERM or HUP, in-flight requests get this long to finish.
 graceful_timeout = 30

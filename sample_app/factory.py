@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             cpu_limit=cpu_limit(),
             uid=os.getuid(),
             cache=settings.cache,
+            open_streams=streaming.open_streams(),
         )
 
     @app.post("/upload")
@@ -181,5 +182,5 @@ def create_app(settings: Settings | None = None) -> Flask:
             digest.update(chunk)
         return jsonify(bytes=size, sha256=digest.hexdigest())
 
-    streaming.register(app, _int_param)  # /stream (server-sent events) and /ws (WebSocket): notebook 08
+    streaming.register(app, _int_param, settings)  # /stream (server-sent events) and /ws (WebSocket): notebook 08
     return app

@@ -48,10 +48,22 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     # How long a cached /quote answer is served before the next request computes a fresh one.
     cache_seconds: int = 5
+    # Long-lived connections (sample_app/streaming.py): a stream ends after this many seconds (a browser's
+    # EventSource reconnects by itself, with Last-Event-ID), and writes a heartbeat comment after this many
+    # milliseconds without an event, so that a client that went away is noticed then, not at the next event.
+    stream_max_seconds: int = 300
+    stream_heartbeat_ms: int = 5000
+    # A WebSocket message above this many bytes closes the socket with 1009 (message too big); a socket
+    # that sends nothing for this many seconds is closed (1000, "idle").
+    ws_max_message_bytes: int = 64 * 1024
+    ws_idle_seconds: int = 60
 
     def __post_init__(self) -> None:
         if self.cache not in CACHE_TYPES:
             raise ValueError(f"APP_CACHE must be one of {', '.join(CACHE_TYPES)}, got {self.cache!r}")
+        for name in ("stream_max_seconds", "stream_heartbeat_ms", "ws_max_message_bytes", "ws_idle_seconds"):
+            if getattr(self, name) < 1:  # 0 would mean "no limit" to some readers: there is always one here
+                raise ValueError(f"APP_{name.upper()} must be 1 or more, got {getattr(self, name)}")
         if self.trusted_proxies < 0:  # ProxyFix would count from the wrong end and trust a client's entry
             raise ValueError(f"APP_TRUSTED_PROXIES must be 0 or more, got {self.trusted_proxies}")
 
@@ -71,4 +83,8 @@ class Settings:
             cache=os.environ.get("APP_CACHE") or "none",
             redis_url=os.environ.get("APP_REDIS_URL") or "redis://127.0.0.1:6379/0",
             cache_seconds=_int_env("APP_CACHE_SECONDS", 5),
+            stream_max_seconds=_int_env("APP_STREAM_MAX_SECONDS", 300),
+            stream_heartbeat_ms=_int_env("APP_STREAM_HEARTBEAT_MS", 5000),
+            ws_max_message_bytes=_int_env("APP_WS_MAX_MESSAGE_BYTES", 64 * 1024),
+            ws_idle_seconds=_int_env("APP_WS_IDLE_SECONDS", 60),
         )

@@ -200,3 +200,70 @@ def test_the_asgi_twin_has_the_same_long_lived_endpoints() -> None:
 
     body, bad_status, echo = asyncio.run(exchange())
     assert body.count("data: ") == 2 and bad_status == 400 and echo == "ping"
+
+
+class _Clock:
+    """A fake monotonic clock that `sleep` advances."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_quiet_stream_sends_heartbeats_and_ends_at_its_lifetime() -> None:
+    from sample_app.streaming import HEARTBEAT, paced
+
+    clock = _Clock()
+    chunks = list(paced(count=100, every_ms=12_000, heartbeat_ms=5_000, max_seconds=30, clock=clock,
+                        sleep=clock.sleep))
+    events = [c for c in chunks if c.startswith("id:")]
+    assert len(events) == 3  # at 0, 12 and 24 s; the next would come at 36 s, past the 30 s lifetime
+    assert chunks[:5] == [events[0], HEARTBEAT, HEARTBEAT, HEARTBEAT, HEARTBEAT]  # at 5 and 10 s: two writes each
+    assert clock.now == 30  # it ended at its lifetime, not later
+    other = _Clock()
+    busy = list(paced(count=3, every_ms=1_000, heartbeat_ms=5_000, max_seconds=30, clock=other, sleep=other.sleep))
+    assert HEARTBEAT not in busy  # events more often than the heartbeat need none
+
+
+def test_the_longest_gap_between_events_is_bounded(client) -> None:
+    from sample_app.streaming import MAX_GAP_MS
+
+    assert client.get(f"/stream?every_ms={MAX_GAP_MS + 1}").status_code == 400
+
+
+@pytest.mark.parametrize("name", ["APP_STREAM_MAX_SECONDS", "APP_STREAM_HEARTBEAT_MS", "APP_WS_MAX_MESSAGE_BYTES",
+                                  "APP_WS_IDLE_SECONDS"])
+def test_long_lived_limits_cannot_be_turned_off(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env()
+
+
+def test_the_asgi_twin_keeps_the_same_websocket_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from quart.testing.connections import WebsocketDisconnectError
+
+    from sample_app import asgi
+
+    monkeypatch.setattr(asgi, "settings", Settings(**{**asgi.settings.__dict__, "ws_idle_seconds": 1}))
+
+    async def close_codes() -> list[int]:
+        codes = []
+        client = asgi.app.test_client()
+        for message in ("x" * (asgi.settings.ws_max_message_bytes + 1), None):  # too big; then nothing at all
+            async with client.websocket("/ws") as ws:
+                if message is not None:
+                    await ws.send(message)
+                try:
+                    await ws.receive()
+                except WebsocketDisconnectError as closed:
+                    codes.append(closed.args[0])
+        return codes
+
+    assert asyncio.run(close_codes()) == [1009, 1000]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -13,18 +14,34 @@ from bench.paths import CONFIG
 from bench.servers import Nginx, Uwsgi, Wsgiref, proxy
 
 
-def test_gunicorn_config_loads() -> None:
-    out = subprocess.run([env.require("gunicorn"), "--check-config", "--config", str(CONFIG / "gunicorn.conf.py"),
+@pytest.mark.parametrize("name", ["gunicorn.conf.py", "gunicorn-streams.conf.py"])
+def test_gunicorn_config_loads(name: str) -> None:
+    out = subprocess.run([env.require("gunicorn"), "--check-config", "--config", str(CONFIG / name),
                           "sample_app.wsgi:app"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_gunicorn_config_values() -> None:
-    out = subprocess.run([env.require("gunicorn"), "--print-config", "--config", str(CONFIG / "gunicorn.conf.py"),
+def _gunicorn_settings(name: str) -> dict[str, str]:
+    out = subprocess.run([env.require("gunicorn"), "--print-config", "--config", str(CONFIG / name),
                           "sample_app.wsgi:app"], capture_output=True, text=True, timeout=60)
     printed = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
-    settings = {k.strip(): v.strip() for k, v in printed.items()}
+    return {k.strip(): v.strip() for k, v in printed.items()}
+
+
+def test_gunicorn_config_values() -> None:
+    settings = _gunicorn_settings("gunicorn.conf.py")
     assert settings["worker_class"] == "sync" and int(settings["max_requests_jitter"]) > 0
+
+
+def test_the_streams_config_is_the_main_one_with_gevent_workers() -> None:
+    """What app.conf's `streams` upstream expects: gevent, greenlets for nginx's total cap, the main file's rest."""
+    main, streams = _gunicorn_settings("gunicorn.conf.py"), _gunicorn_settings("gunicorn-streams.conf.py")
+    assert streams["worker_class"] == "gevent" and int(streams["worker_connections"]) >= 1000
+    assert int(streams["max_requests"]) == 0  # a recycled worker would cut every stream it holds
+    same = ("forwarded_allow_ips", "control_socket_disable", "post_worker_init", "errorlog", "graceful_timeout")
+    assert {k: streams[k] for k in same} == {k: main[k] for k in same}
+    total = re.search(r"limit_conn streams_total (\d+);", (CONFIG / "nginx" / "app.conf").read_text()).group(1)
+    assert int(total) <= int(streams["worker_connections"]) * int(streams["workers"])
 
 
 def test_every_nginx_config_is_tested() -> None:

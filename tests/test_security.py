@@ -21,7 +21,9 @@ import requests
 from bench import paths, registry
 from bench.errors import BenchError
 from bench.load import run_load
-from bench.servers import AppProxy, Gunicorn, Server, Uwsgi, proxy
+from bench.network import NO_SECOND_CLIENT, second_client
+from bench.servers import AppProxy, Gunicorn, Server, Uwsgi, proxy, streams_server
+from bench.streams import Streams, answer_to_one_more, limits_in, ws_close
 from sample_app.settings import Settings
 
 pytestmark = [pytest.mark.security,
@@ -48,10 +50,10 @@ def record(target: str, attempt: str, expected: str, got: object, ok: bool) -> N
     assert ok, f"{target}: {attempt}: expected {expected}, got {got}"
 
 
-def status(url: str, **kwargs: object) -> int | str:
+def status(url: str, timeout: float = 10, **kwargs: object) -> int | str:
     """The HTTP status, or what went wrong instead of an answer."""
     try:
-        return requests.request(kwargs.pop("method", "GET"), url, timeout=10, **kwargs).status_code  # type: ignore[arg-type]
+        return requests.request(kwargs.pop("method", "GET"), url, timeout=timeout, **kwargs).status_code  # type: ignore[arg-type]
     except requests.RequestException as error:
         return type(error).__name__
 
@@ -312,6 +314,87 @@ def test_the_reaper_leaves_a_reused_pid_alone() -> None:
         foreign.wait()
     record("bench registry", "a stale entry naming a reused pid", "the foreign process left alone",
            "alive" if alive else "killed", alive)
+
+# Long-lived connections as app.conf ships them: gunicorn sync for the app, gunicorn gevent
+# (config/gunicorn-streams.conf.py) for /stream and /ws. The app's timers are shortened (a heartbeat every second,
+# WebSockets idle for 2 s): the limits are the same code, and the test does not wait a minute for them.
+TIMERS = {"APP_STREAM_HEARTBEAT_MS": "1000", "APP_WS_IDLE_SECONDS": "2"}
+QUIET = "/stream?every_ms=30000&events=10"  # an event, then 30 s of silence
+SHIPPED = "nginx app.conf → gunicorn + gevent streams"
+
+
+@pytest.fixture(scope="module")
+def shipped_streams() -> Iterator[tuple[AppProxy, Gunicorn]]:
+    with Gunicorn(workers=2, env=TIMERS) as app, streams_server(env=TIMERS) as streams, \
+            proxy(app, streams=[streams]) as web:
+        yield web, streams
+
+
+def _per_client() -> int:
+    return limits_in((paths.CONFIG / "nginx" / "app.conf").read_text())["streams_per_client"]
+
+
+def test_quiet_streams_from_one_client_cannot_stop_the_app(shipped_streams: tuple[AppProxy, Gunicorn]) -> None:
+    web, _ = shipped_streams
+    many = _per_client() + 10
+    with Streams(web.url, many, kind="sse", path=QUIET) as held:
+        started = time.monotonic()
+        code = status(web.url + "/healthz")
+        took = time.monotonic() - started
+        one_more = answer_to_one_more(web.url)
+    record(SHIPPED, f"{many} quiet streams from one address, then GET /healthz",
+           f"/healthz 200 within 1 s; {_per_client()} streams held, one more refused",
+           f"{code} in {took:.2f} s; {held.held} held; one more: {one_more}",
+           code == 200 and took < 1 and held.held == _per_client() and one_more in (429, 503))
+
+
+@pytest.mark.skipif(not second_client(), reason=NO_SECOND_CLIENT)
+def test_streams_from_two_clients_stop_at_the_total_cap() -> None:
+    cap = _per_client() + 5  # the shipped total (1000) is more than a test should open: the same directive, lower
+    lower = {"limit_conn streams_total": f"limit_conn streams_total {cap};"}
+    with Gunicorn(workers=1, env=TIMERS) as app, streams_server(env=TIMERS) as streams, \
+            proxy(app, streams=[streams], edits=lower) as web, Streams(web.url, _per_client(), path=QUIET) as first, \
+            Streams(web.url, _per_client(), path=QUIET, source=second_client()) as second:
+        held = first.held + second.held
+        code = status(web.url + "/healthz")
+    record(SHIPPED + f" (streams_total {cap})", f"{_per_client()} streams each from 127.0.0.1 and 127.0.0.2",
+           f"{cap} held in all, the rest refused; /healthz 200", f"{held} held; /healthz {code}",
+           held == cap and code == 200)
+
+
+def test_a_departed_clients_stream_is_freed_within_a_heartbeat(shipped_streams: tuple[AppProxy, Gunicorn]) -> None:
+    web, streams = shipped_streams
+    with Streams(web.url, 10, path=QUIET) as left:
+        opened = requests.get(streams.url + "/info", timeout=5).json()["open_streams"]
+    started = time.monotonic()
+    while requests.get(streams.url + "/info", timeout=5).json()["open_streams"] and time.monotonic() - started < 10:
+        time.sleep(0.05)
+    freed, after = time.monotonic() - started, requests.get(streams.url + "/info", timeout=5).json()["open_streams"]
+    record(SHIPPED, f"{left.held} streams whose clients went away", "greenlets freed within the heartbeat (1 s)",
+           f"{opened} → {after} open in {freed:.2f} s", opened == 10 and after == 0 and freed <= 1.5)
+    with Gunicorn(workers=1, env=TIMERS) as sync:  # the shipped sync config: the stream holds the only worker
+        with Streams(sync.url, 1, path=QUIET):
+            pass
+        started = time.monotonic()
+        while status(sync.url + "/healthz", timeout=0.2) != 200 and time.monotonic() - started < 10:
+            pass
+        freed = time.monotonic() - started
+    record("gunicorn sync (gunicorn.conf.py)", "a stream whose client went away", "worker free within the heartbeat",
+           f"free after {freed:.2f} s", freed <= 1.5)
+
+
+def test_websockets_have_a_size_limit_and_an_idle_timeout(shipped_streams: tuple[AppProxy, Gunicorn]) -> None:
+    web, _ = shipped_streams
+    limit = Settings.from_env().ws_max_message_bytes
+    for size, expected, safe in ((limit + 1, "closed with 1009 (message too big)", lambda got: got == 1009),
+                                 (10 * 1024 * 1024, "closed with 1009, or reset while the client still sends",
+                                  lambda got: got in (1009, "ConnectionResetError", "BrokenPipeError")),
+                                 (limit, "echoed (control)", lambda got: got == "echoed")):
+        got, _ = ws_close(web.url, "x" * size)
+        record(SHIPPED, f"a WebSocket message of {size:,} bytes", expected, got, safe(got))
+    got, seconds = ws_close(web.url, wait=10)
+    record(SHIPPED, "a WebSocket that sends nothing", "closed (1000) after the idle timeout (2 s)",
+           f"{got} after {seconds:.1f} s", got == 1000 and 1.5 <= seconds <= 4)
 
 
 def test_zz_print_the_table(capsys: pytest.CaptureFixture[str]) -> None:

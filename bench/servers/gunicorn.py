@@ -77,3 +77,12 @@ class Gunicorn(Server):
             return waited.seconds
         raise ServerStartError(f"gunicorn did not get back to {count} workers within {timeout:.0f} s:\n"
                                f"{self.log_tail()}")
+
+
+STREAMS_CONFIG = CONFIG / "gunicorn-streams.conf.py"
+
+
+def streams_server(**kw: object) -> Gunicorn:
+    """gunicorn as config/nginx/app.conf's `streams` upstream expects it: gevent workers for /stream and /ws
+    (config/gunicorn-streams.conf.py)."""
+    return Gunicorn(config=STREAMS_CONFIG, **kw)  # type: ignore[arg-type]

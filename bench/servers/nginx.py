@@ -90,16 +90,18 @@ def upstream_block(servers: Sequence[Server], policy: str = "round-robin", keepa
 
 
 class AppProxy(Nginx):
-    """nginx with the course's app config in front of `servers`; HTTPS on `tls_url` (http protocol)."""
+    """nginx with the course's app config in front of `servers`; HTTPS on `tls_url` (http protocol). Event
+    streams and WebSockets go to `streams` (app.conf's `streams` upstream), or to `servers` when none is given."""
 
     def __init__(self, servers: Sequence[Server], protocol: str = "http", policy: str = "round-robin",
-                 keepalive: int = 16, **kw: object) -> None:
+                 keepalive: int = 16, streams: Sequence[Server] = (), **kw: object) -> None:
         if not servers:
             raise ValueError("give nginx at least one app server to proxy to")
         if protocol not in TEMPLATES:
             raise ValueError(f"protocol must be one of {sorted(TEMPLATES)}, got {protocol!r}")
-        super().__init__(TEMPLATES[protocol], values={"UPSTREAM": upstream_block(servers, policy, keepalive)},
-                         ready_path="/static/course.css", **kw)
+        values = {"UPSTREAM": upstream_block(servers, policy, keepalive),
+                  "STREAMS": upstream_block(streams or servers, policy, keepalive)}
+        super().__init__(TEMPLATES[protocol], values=values, ready_path="/static/course.css", **kw)
         self.tls_port = ports.free_port() if protocol == "http" else None
 
     @property
@@ -121,6 +123,7 @@ class AppProxy(Nginx):
 
 
 def proxy(*servers: Server, protocol: str = "http", policy: str = "round-robin", keepalive: int = 16,
-          edits: Mapping[str, str] | None = None) -> AppProxy:
-    """An nginx (not started) in front of `servers`; `edits` changes or drops directives (see `Nginx`)."""
-    return AppProxy(servers, protocol=protocol, policy=policy, keepalive=keepalive, edits=edits)
+          edits: Mapping[str, str] | None = None, streams: Sequence[Server] = ()) -> AppProxy:
+    """An nginx (not started) in front of `servers` (and of `streams` for /stream and /ws, as app.conf ships:
+    `streams_server()`); `edits` changes or drops directives (see `Nginx`)."""
+    return AppProxy(servers, protocol=protocol, policy=policy, keepalive=keepalive, edits=edits, streams=streams)
