@@ -36,3 +36,13 @@ def test_every_lab_has_its_parts() -> None:
     for lab in LAB_NUMBERS:
         folder = LABS / lab
         assert (folder / "README.md").exists() and (folder / "starter").is_dir() and (folder / "solution").is_dir()
+
+
+def test_lab_08_fails_a_config_that_leaves_streams_unlimited(tmp_path) -> None:
+    """The solution with its limit_conn lines taken out: everything works, and one client can hold any number."""
+    solution = (LABS / "08" / "solution" / "nginx.conf").read_text()
+    unlimited = "\n".join(line for line in solution.splitlines() if "limit_conn" not in line)
+    (tmp_path / "nginx.conf").write_text(unlimited + "\n")
+    results = {r.requirement: r for r in run_check("08", tmp_path)}
+    failed = [name for name, r in results.items() if not r.ok]
+    assert len(failed) == 1 and "refused" in failed[0], "\n".join(map(str, results.values()))

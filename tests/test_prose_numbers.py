@@ -33,8 +33,9 @@ ALLOWED: dict[str, set[str]] = {
     "06": {"1 GB", "60%", "180 s", "300 s"},  # kind's node image (its documentation); the HPA's target in the
     # manifest; the HPA section's load in quick and full mode
     "07": {"50 ms", "60 s", "200 requests/s", "200 ×", "2 ×", "20%"},  # settings; Little's law example; drift
-    "08": {"3 s", "1.5 s", "1 s"},  # settings: how long a stream may take to start, the quiet stream's gap and the
-    # shortened read timeout that cuts it
+    "08": {"3 s", "1.5 s", "1 s", "5 s", "64 KB", "30 s", "75 s"},  # settings: how long a stream may take to start,
+    # the quiet stream's gap and the shortened read timeout that cuts it; the app's heartbeat and largest WebSocket
+    # message (sample_app/settings.py) and app.conf's read timeouts on /stream and /ws
 }
 
 

@@ -1,5 +1,5 @@
-"""Lab 08 check: nginx in front of a gevent app carries WebSockets and quiet event streams, and ordinary requests
-still time out at 2 s."""
+"""Lab 08 check: nginx in front of a gevent app carries WebSockets and quiet event streams, one client holds at most
+10 of them, and ordinary requests still time out at 2 s."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import requests
 
 from bench.servers import Gunicorn, Nginx
-from bench.streams import holding, read_events
+from bench.streams import Streams, answer_to_one_more, read_events
 from course.labs import Check, start_nginx
 
-SOCKETS = 20
+SOCKETS = 10  # the most long-lived connections one client may hold
 QUIET = "/stream?every_ms=3000&events=3"  # an event, then 3 s of silence: longer than the 2 s API timeout
 
 
@@ -33,9 +33,12 @@ def check(directory: Path) -> Iterator[Check]:
 
 
 def _checks(url: str) -> Iterator[Check]:
-    sockets = holding(url, SOCKETS, kind="ws", probes=1)
-    yield Check(f"{SOCKETS} WebSockets open through nginx", sockets["held"] == SOCKETS,
-                f"{sockets['held']} of {SOCKETS} got their echo")
+    with Streams(url, SOCKETS, kind="ws") as sockets:
+        one_more = answer_to_one_more(url, kind="sse")
+    yield Check(f"{SOCKETS} WebSockets open through nginx", sockets.held == SOCKETS,
+                f"{sockets.held} of {SOCKETS} got their echo")
+    yield Check(f"with {SOCKETS} open, one more long-lived connection from the same client is refused",
+                one_more in (429, 503), f"the event stream got {one_more}")
     quiet = read_events(url, QUIET, seconds=4.5)
     yield Check("a stream quiet for 3 s between events stays open", len(quiet.seconds) >= 2 and not quiet.closed,
                 f"{len(quiet.seconds)} events in 4.5 s" + (", then nginx closed it" if quiet.closed else ""))
