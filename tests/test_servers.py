@@ -140,3 +140,16 @@ def test_time_request_measures_or_gives_up() -> None:
         silent.bind((ports.HOST, 0))
         silent.listen()
         assert time_request(f"http://{ports.HOST}:{silent.getsockname()[1]}/", timeout=0.5) is None
+
+
+def test_pyuwsgi_reloads_from_this_environments_python(tmp_path) -> None:
+    """pyuwsgi's `uwsgi` is a Python script: its reload must run this environment's python (--binary-path)."""
+    import sys
+
+    from bench.servers.uwsgi import reload_binary
+
+    script, binary = tmp_path / "uwsgi-script", tmp_path / "uwsgi-binary"
+    script.write_text(f"#!{sys.executable}\nfrom pyuwsgi import run\n")
+    binary.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(100))
+    assert reload_binary(str(script)) == ["--binary-path", sys.executable]
+    assert reload_binary(str(binary)) == [] and reload_binary(str(tmp_path / "missing")) == []

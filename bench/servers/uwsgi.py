@@ -38,9 +38,10 @@ class Uwsgi(Server):
         ini = self.ini
         if self.ini_changes:  # uWSGI cannot switch a flag off on the command line: derive an ini instead
             ini = changed_ini(self.ini, self.ini_changes, state_dir() / f"uwsgi-{self.port}.ini")
-        return [env.require("uwsgi"), "--ini", str(ini), f"--{self.protocol}", f"{ports.HOST}:{self.port}",
+        uwsgi = env.require("uwsgi")
+        return [uwsgi, "--ini", str(ini), f"--{self.protocol}", f"{ports.HOST}:{self.port}",
                 "--module", self.app, "--processes", str(self.processes_n), "--threads", str(self.threads),
-                "--home", sys.prefix, *self._stats_args(), *self.args]
+                "--home", sys.prefix, *reload_binary(uwsgi), *self._stats_args(), *self.args]
 
     def max_cores(self) -> float:
         return float(self.processes_n + (self.protocol == "http"))  # --http adds a router process
@@ -62,3 +63,15 @@ def changed_ini(base: Path, changes: dict[str, str | None], dest: Path) -> Path:
     added = [f"{key} = {value}" for key, value in changes.items() if value is not None]
     dest.write_text("\n".join([*keep, *added]) + "\n")
     return dest
+
+
+def reload_binary(uwsgi: str) -> list[str]:
+    """`--binary-path` for pyuwsgi (uWSGI as a Python package): on a reload uWSGI executes itself again, and by
+    default from the real interpreter behind the virtual environment's `python`, which does not see the
+    environment's packages, so the reload fails and uWSGI exits (measured in notebook 03). This environment's
+    python keeps them. A compiled `uwsgi` binary needs nothing."""
+    try:
+        first_line = Path(uwsgi).read_bytes()[:200].split(b"\n", 1)[0]
+    except OSError:
+        return []
+    return ["--binary-path", sys.executable] if first_line.startswith(b"#!") and b"python" in first_line else []
