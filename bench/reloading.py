@@ -42,10 +42,17 @@ class ChangingApp:
         self.write(version)
 
     def write(self, version: str) -> None:
-        """Replace version.py (a new file moved into place, as deploy tools do)."""
+        """Replace version.py (a new file moved into place, as deploy tools do), and its cached bytecode with it.
+
+        Python reuses `__pycache__/version.*.pyc` while the source's size and modification time, in whole seconds,
+        match what the .pyc recorded (PEP 552, timestamp-based pycs). "v1" → "v2" keeps the size, and here the
+        change comes within the second of the import, so a new worker would import the stale bytecode and answer
+        "v1" (seen as an unprivileged user, whose Python writes .pyc files; PYTHONDONTWRITEBYTECODE hid it as root).
+        A real deploy ships a fresh tree; this one removes the cache."""
         fresh = self.folder / "version.py.new"
         fresh.write_text(f"VERSION = {version!r}\n")
         fresh.replace(self.folder / "version.py")
+        shutil.rmtree(self.folder / "__pycache__", ignore_errors=True)
 
     def __enter__(self) -> ChangingApp:
         return self

@@ -153,3 +153,20 @@ def test_pyuwsgi_reloads_from_this_environments_python(tmp_path) -> None:
     binary.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(100))
     assert reload_binary(str(script)) == ["--binary-path", sys.executable]
     assert reload_binary(str(binary)) == [] and reload_binary(str(tmp_path / "missing")) == []
+
+
+def test_a_changed_module_is_imported_anew_even_within_the_second(monkeypatch) -> None:
+    """Bytecode caches on (as for a learner): a same-size change right after an import must still be seen."""
+    import os
+    import subprocess
+    import sys
+
+    from bench.reloading import ChangingApp
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    ask = [sys.executable, "-c", "import version; print(version.VERSION)"]
+    with ChangingApp("v1") as code:
+        first = subprocess.run(ask, cwd=code.folder, env=env, capture_output=True, text=True, check=True).stdout
+        code.write("v2")  # within the same second, the same size
+        second = subprocess.run(ask, cwd=code.folder, env=env, capture_output=True, text=True, check=True).stdout
+    assert (first.strip(), second.strip()) == ("v1", "v2")
