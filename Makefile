@@ -56,9 +56,11 @@ check: check-tools
 	@test -n "$(LAB)" || { echo "which lab? e.g. make check LAB=02 (see labs/README.md)"; exit 2; }
 	COURSE_MODE=quick $(BIN)/python -m course.labs $(LAB)
 
+# Solution cells run, but their outputs are not kept: a committed notebook never shows a task's answer.
 record: check-tools
 	@COURSE_MODE=quick BENCH_PROGRESS=line $(DOCKERD) $(BIN)/jupyter nbconvert --to notebook --execute \
 	  --inplace --ExecutePreprocessor.timeout=900 notebooks/$(or $(NB),[0-9]*).ipynb
+	@$(BIN)/python -m course.recording notebooks/$(or $(NB),[0-9]*).ipynb
 
 # Every notebook in full mode (what `make lab` runs), executed into a temporary folder and timed: writes
 # docs/full-mode-times.json and the README's headline figure (04's full-mode matrix). ONLY="04 07": some stages.

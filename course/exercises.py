@@ -33,7 +33,7 @@ def compare(question: str, guess: float | None, measured: float, unit: str) -> f
 def or_solution(answer: object, solution: object) -> object:
     """The learner's answer, or the solution when the answer cell was left at None."""
     if answer is None:
-        print(f"(no answer written: using the solution, {solution!r})")
+        print("(no answer written: the collapsed solution is used)")  # its value stays hidden until opened
         return solution
     return answer
 

@@ -39,6 +39,28 @@ def test_check_says_what_is_wrong_and_how_to_fix_it() -> None:
         exercises.check("t", False, "e", "h")
 
 
+@pytest.mark.parametrize("notebook", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
+def test_no_committed_solution_cell_shows_its_output(notebook: str) -> None:
+    """`make record` empties solution cells' outputs (course/recording.py): the answer stays hidden until tried."""
+    cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
+    shown = [i for i, c in enumerate(cells) if "solution" in c.metadata.get("tags", []) and c.get("outputs")]
+    assert not shown, f"solution cell(s) {shown} carry recorded outputs: run python -m course.recording {notebook}"
+
+
+def test_recording_empties_solution_cells(tmp_path) -> None:
+    from course.recording import hide_solutions
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["solution"]},
+                                          outputs=[nbformat.v4.new_output("stream", text="the answer\n")]),
+                nbformat.v4.new_code_cell("y = 2", outputs=[nbformat.v4.new_output("stream", text="kept\n")])]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    assert hide_solutions(path) == 1 and hide_solutions(path) == 0
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].outputs == [] and cells[1].outputs[0].text == "kept\n"
+
+
 def _check_cell(notebook: str, answer: str) -> str:
     """The cell that checks the task whose answer cell starts with `answer =` (two cells after it)."""
     cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
