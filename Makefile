@@ -57,10 +57,13 @@ check: check-tools
 	COURSE_MODE=quick $(BIN)/python -m course.labs $(LAB)
 
 # Solution cells run, but their outputs are not kept: a committed notebook never shows a task's answer.
+# Each pass gets an id (course/recording.py), stamped into every notebook it ran and carried by the stage results
+# saved meanwhile: the committed notebooks must all come from one pass (tests/test_recording.py).
 record: check-tools
-	@COURSE_MODE=quick BENCH_PROGRESS=line $(DOCKERD) $(BIN)/jupyter nbconvert --to notebook --execute \
-	  --inplace --ExecutePreprocessor.timeout=900 notebooks/$(or $(NB),[0-9]*).ipynb
-	@$(BIN)/python -m course.recording notebooks/$(or $(NB),[0-9]*).ipynb
+	@id=$$($(BIN)/python -m course.recording --new) && echo "==> recording $$id" && \
+	  COURSE_RECORDING=$$id COURSE_MODE=quick BENCH_PROGRESS=line $(DOCKERD) $(BIN)/jupyter nbconvert --to notebook \
+	  --execute --inplace --ExecutePreprocessor.timeout=900 notebooks/$(or $(NB),[0-9]*).ipynb && \
+	  $(BIN)/python -m course.recording --id $$id notebooks/$(or $(NB),[0-9]*).ipynb
 
 # Every notebook in full mode (what `make lab` runs), executed into a temporary folder and timed: writes
 # docs/full-mode-times.json and the README's headline figure (04's full-mode matrix). ONLY="04 07": some stages.

@@ -15,11 +15,11 @@ kernel started, to run when the kernel exits. (With `BENCH_SIMULATE=macos` set, 
 see macOS: bench/platforms.py.)
 """
 
-from bench import env, leftovers, machine, mode, plans, platforms, plots, registry, wrk
+from bench import env, leftovers, machine, mode, plans, platforms, plots, registry, timeline, wrk
 from bench.claims import ClaimFailed, claim
 from bench.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
 from bench.leftovers import cleanup
-from bench.load import LoadResult, Measurement, measure, run_load, there_and_back
+from bench.load import LoadResult, Measurement, measure, run_load, run_on, there_and_back
 from bench.machine import generator_ceiling
 from bench.servers import DevServer, Gunicorn, Nginx, Redis, Server, Uvicorn, Uwsgi, Wsgiref
 
@@ -27,7 +27,7 @@ __all__ = [
     "BenchError", "ClaimFailed", "DevServer", "Gunicorn", "LoadError", "LoadResult", "Measurement",
     "MissingToolError", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError", "Uvicorn", "Uwsgi", "Wsgiref",
     "claim", "cleanup", "env", "generator_ceiling", "machine", "measure", "mode", "plans", "plots", "registry",
-    "run_load", "there_and_back", "wrk",
+    "run_load", "run_on", "there_and_back", "timeline", "wrk",
 ]
 
 platforms.apply()  # BENCH_SIMULATE=macos: this process sees macOS (bench/platforms.py); nothing otherwise

@@ -1,10 +1,16 @@
-"""Faults injected during a load run, timed: kill a worker and measure how fast it comes back."""
+"""Faults injected during a load run, timed: kill a worker and measure how fast it comes back; kill one of two
+instances behind nginx and count what the clients saw."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
-from bench.servers import Gunicorn
+import requests
+
+from bench import mode
+from bench.load import LoadResult, run_load
+from bench.servers import Gunicorn, proxy
 
 
 class KillWorker:
@@ -35,3 +41,25 @@ class KillWorker:
         if self._respawn is None:
             raise RuntimeError("the killed worker was not replaced")
         return self._respawn
+
+
+@dataclass
+class Failover:
+    """One run through nginx in front of two instances, instance B killed 1.5 s in."""
+
+    run: LoadResult
+    workers_killed: int  # B's workers: the most responses that can have been under way when it died
+    survivor_only: bool  # afterwards every request was answered, and only by instance A
+
+
+def kill_one_of_two(label: str, edits: dict[str, str] | None = None) -> Failover:
+    """Two gunicorns behind nginx (the course's config, with `edits`), load through it, instance B killed
+    outright (master and workers) 1.5 s in. The client never retries (locust's HttpUser), so every failure nginx
+    did not hide is counted; then 20 more requests say who answers now."""
+    with Gunicorn(workers=2) as a, Gunicorn(workers=2) as b, proxy(a, b, edits=edits) as web:
+        b_pids = {p.pid for p in b.processes()}
+        run = run_load(web, "/io?ms=20", users=8, duration=mode.pick(4, 10), label=label,
+                       events=[(1.5, "instance B killed", b.kill)], user_class="plain")
+        after = [requests.get(web.url + "/info", timeout=5) for _ in range(20)]  # no retry: some would hit B
+    answered_by = {answer.json()["pid"] for answer in after if answer.ok}
+    return Failover(run, b.workers, all(answer.ok for answer in after) and answered_by.isdisjoint(b_pids))

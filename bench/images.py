@@ -300,3 +300,9 @@ def prepare() -> None:
 
 if __name__ == "__main__":
     prepare()
+
+
+def dockerfile_uid(dockerfile: Path) -> int:
+    """The numeric uid a Dockerfile's last `USER` line sets (0, root, where there is none)."""
+    users = re.findall(r"^USER\s+(\d+)", dockerfile.read_text(), re.MULTILINE)
+    return int(users[-1]) if users else 0

@@ -98,7 +98,8 @@ def to_dict(model) -> dict:
 
 
 # kind's v1alpha4 Cluster config, the fields the course uses and their neighbours (kind's docs);
-# unknown keys are errors, as a typo in a kind config is otherwise silently ignored.
+# unknown keys are errors here as in kind itself, which decodes its config strictly (since v0.6:
+# kubernetes-sigs/kind#907, PR #912); checking offline finds a typo where kind is not installed.
 KIND_SCHEMA = {
     "type": "object",
     "required": ["kind", "apiVersion", "nodes"],
@@ -391,3 +392,22 @@ class Cluster:
 
         if not until(healthy, timeout, interval, errors=(requests.RequestException,)):
             raise BenchError(f"the app did not answer on {self.url}/healthz within {timeout:g} s")
+
+
+def promises(deployment: dict, image_uid: int) -> dict[str, bool]:
+    """What a production Deployment promises (notebook 06's checklist), each read from the manifest: kept or not."""
+    pod = deployment["spec"]["template"]["spec"]
+    app, security = pod["containers"][0], pod.get("securityContext", {})
+    pause = int(app["lifecycle"]["preStop"]["exec"]["command"][-1]) if "lifecycle" in app else 0
+    paths = [app.get(probe, {}).get("httpGet", {}).get("path") for probe in ("readinessProbe", "livenessProbe")]
+    return {
+        "image tag pinned": app["image"].partition(":")[2] not in ("", "latest"),
+        "imagePullPolicy IfNotPresent": app.get("imagePullPolicy") == "IfNotPresent",
+        "readiness on /readyz, liveness on /healthz": paths == ["/readyz", "/healthz"],
+        "requests and limits": {"requests", "limits"} <= set(app.get("resources", {})),
+        "runs as the image's non-root uid": bool(security.get("runAsNonRoot"))
+        and security.get("runAsUser") == image_uid,
+        "never below desired count in a rollout":
+            deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0,
+        "preStop pause shorter than the grace period": 0 < pause < pod.get("terminationGracePeriodSeconds", 30),
+    }

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -69,6 +69,10 @@ SETTLE_SECONDS = 120.0  # the longest a server may take to serve what a load lef
 _LOCUST_CPU_WARNING = "CPU usage above"
 
 
+COMPLETION_COLUMNS = ["t", "ms", "failed"]
+APPENDIX = "see notebook 09, How this course measures"
+
+
 @dataclass
 class LoadResult:
     label: str
@@ -98,6 +102,8 @@ class LoadResult:
     server_busy: float = float("nan")  # cores the server kept busy, when the target is a bench server
     started_at: float = float("nan")  # unix time of locust's first request
     cores_apart: bool = False  # locust and the server ran on cores of their own (bench.partition)
+    # each request's end (t, on the clock of timeseries["t"]), response time and failure: run_load(per_request=True)
+    completions: pd.DataFrame = field(repr=False, default_factory=lambda: pd.DataFrame(columns=COMPLETION_COLUMNS))
 
     @property
     def interfered(self) -> bool:
@@ -123,14 +129,11 @@ class LoadResult:
         text = (f"{self.label}: {self.rps:,.0f} req/s, p50 {self.p50:.0f} ms, p95 {self.p95:.0f} ms, "
                 f"{self.failures} failed of {self.requests} ({self.failure_rate:.1%}), "
                 f"generator CPU {self.generator_cpu_total:.0f}%")
+        # One line each: what the flags mean, and what to do, is the appendix's lesson (notebook 09).
         if self.generator_bound:
-            text += ("\n  ⚠ generator-bound: locust used most of a core (or a large share of the machine), so this "
-                     "number measures locust, not the server. Give the endpoint more work, or add processes= "
-                     "on a machine with spare cores.")
+            text += f"\n  ⚠ generator-bound: this rate measures the load generator, not the server ({APPENDIX})"
         elif self.interfered:
-            text += (f"\n  ⚠ interfered: the machine was busy and locust took {self.generator_share:.0%} of its CPU, "
-                     "so the server got less than it could use: read this rate as a lower bound. Give each "
-                     "request more work, or pace the load (rate=).")
+            text += f"\n  ⚠ interfered: read this rate as a lower bound ({APPENDIX})"
         return text
 
 
@@ -399,7 +402,8 @@ def _has_rows(path: Path) -> bool:
 
 def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10, duration: float | None = None,
              processes: int = 1, user_class: str = "fast", label: str | None = None,
-             progress: bool | None = None, events: Sequence[Event] = (), rate: float | None = None) -> LoadResult:
+             progress: bool | None = None, events: Sequence[Event] = (), rate: float | None = None,
+             per_request: bool = False) -> LoadResult:
     """Run locust headless against `target` for `duration` seconds (mode default) and parse its CSV.
 
     `rate`: offer at most this many requests/s in total (spread over the users), whatever the server
@@ -407,6 +411,9 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
 
     `events` are actions run during the load, e.g. `(2.0, "kill a worker", fn)`: the time each fired
     is in `result.events`, on the same clock as `result.timeseries["t"]`.
+
+    `per_request`: also note when each request ended (`result.completions`), for what happens within a second
+    (bench.timeline); locust's own statistics count whole seconds.
     """
     spec = LoadSpec.of(target, path, users, duration, processes, user_class, rate, label)
     duration, label = spec.duration, spec.label
@@ -420,7 +427,9 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
     csv = out / "run"
     options = ["--csv", str(csv), "--csv-full-history", "--json-file", str(csv.with_name("final")), "--only-summary",
                "--exit-code-on-error", "0", "--loglevel", "WARNING"]
-    proc, entry = registry.spawn(spec.argv(*options), log_path, "locust", env=spec.env())
+    request_log = out / "requests"
+    env = {**spec.env(), **({"BENCH_REQUEST_LOG": str(request_log)} if per_request else {})}
+    proc, entry = registry.spawn(spec.argv(*options), log_path, "locust", env=env)
     server = target if not isinstance(target, str) and target.running else None
     # where there are cores to spare, locust and the server run on cores of their own while the load lasts
     give_back = partition.apart(partition.current(core_share(), spec.processes), proc.pid,
@@ -463,6 +472,8 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
     result = _parse(out, log_path, spec, watch, apart=give_back is not None)
     # on the clock of result.timeseries["t"] (whole seconds since locust's first request)
     result.events = {name: at - int(result.started_at) for name, at in fired.items()}
+    if per_request:
+        result.completions = _completions(out, int(result.started_at))
     if shown == "line":
         print(f"{label}: {duration:g} s of load, generator CPU {result.generator_cpu_total:.0f}%")
     result.generator_share = 0.0 if result.cores_apart else generator_share(
@@ -471,6 +482,21 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
     if server is not None and result.requests:
         result.server_cpu_ms = server_cpu * 1000 / result.requests
     return result
+
+
+def _completions(out: Path, origin: int) -> pd.DataFrame:
+    """The request log of every locust process (bench/locustfile.py), on the clock of timeseries["t"]."""
+    rows = [line.split() for path in sorted(out.glob("requests.*")) for line in path.read_text().splitlines()]
+    frame = pd.DataFrame(rows, columns=COMPLETION_COLUMNS).astype({"t": float, "ms": float, "failed": int})
+    frame["t"] -= origin
+    return frame.sort_values("t", ignore_index=True)
+
+
+def run_on(make: Callable[[], Target], path: str | list[str] = "/", **load: Any) -> LoadResult:
+    """Start the server `make()` builds, run `run_load(server, path, **load)` against it, and stop it: one
+    experiment for `there_and_back`."""
+    with make() as server:  # type: ignore[attr-defined]
+        return run_load(server, path, **load)
 
 
 def machine_busy_seconds() -> float:
@@ -632,8 +658,8 @@ def measure(target: Target | str, path: str | list[str] = "/", repeats: int | No
 def there_and_back(experiments: Mapping[str, Callable[[], LoadResult]]) -> dict[str, Measurement]:
     """Run each experiment in the order given, then in reverse, and keep both runs of each.
 
-    A machine's speed drifts by ±20% from minute to minute; measured there and back, a slow drift
-    favours no experiment in the averages (`Measurement.row()`).
+    A machine's speed drifts from minute to minute (notebook 09 measures by how much); measured there and
+    back, a slow drift favours no experiment in the averages (`Measurement.row()`).
     """
     order = list(experiments)
     runs: dict[str, list[LoadResult]] = {name: [] for name in order}

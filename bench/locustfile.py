@@ -7,8 +7,9 @@ FastUser (geventhttpclient) is the default: it costs several times less CPU per 
 
 import itertools
 import os
+import time
 
-from locust import FastHttpUser, HttpUser, constant, constant_throughput, task
+from locust import FastHttpUser, HttpUser, constant, constant_throughput, events, task
 
 PATHS = os.environ.get("BENCH_PATHS", "/").split()  # whitespace between paths
 # Paths on --host only: an absolute URL here would send the load wherever it points.
@@ -44,3 +45,20 @@ class PlainUser(HttpUser):
     def get(self) -> None:
         path = _next_path(self)
         self.client.get(path, name=path.split("?")[0])
+
+
+# BENCH_REQUEST_LOG: a file to write each request's end (unix time), response time (ms) and failure to, one line
+# each, when the run is over (bench.load's `per_request=True`: locust's own statistics count per whole second).
+REQUEST_LOG = os.environ.get("BENCH_REQUEST_LOG", "")
+_ended: list[str] = []
+
+if REQUEST_LOG:
+
+    @events.request.add_listener
+    def _note(response_time: float, exception: object, **_: object) -> None:
+        _ended.append(f"{time.time():.4f} {response_time:.1f} {int(exception is not None)}\n")
+
+    @events.quitting.add_listener
+    def _write(**_: object) -> None:
+        with open(f"{REQUEST_LOG}.{os.getpid()}", "w") as out:
+            out.writelines(_ended)

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bench import timeline
 from bench.load import LoadResult
 from bench.numbers import readable
 
@@ -35,12 +36,18 @@ def throughput_latency(df: pd.DataFrame, x: str = "users", series: str = "label"
     return fig
 
 
+HEADROOM = 1.2  # a bar chart's y-axis: this much above its tallest bar, room for the labels and the ceiling note
+
+
 def bars(df: pd.DataFrame, x: str = "label", y: str = "rps", yerr: str | None = None,
          ceiling: float | None = None, ylabel: str = "requests/s", title: str = "") -> Figure:
-    """One bar per row, optional error bars, and the load generator's ceiling as a dashed line.
-    Rows flagged generator-bound (a "generator-bound" column) are hatched."""
+    """One bar per row, optional error bars (leave them out for single runs), and the load generator's ceiling
+    as a note: a line at the ceiling would set the axis and squash the bars when the ceiling is far above them,
+    so the y-axis stops at HEADROOM × the tallest bar (with its error bar). Rows flagged generator-bound (a
+    "generator-bound" column) are hatched."""
     fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(df)), 4))
-    errors = df[yerr] if yerr else None
+    single = "runs" in df and df["runs"].max() <= 1
+    errors = df[yerr] if yerr and not single and df[yerr].fillna(0).any() else None  # no error bar on one run
     bound = df["generator-bound"].tolist() if "generator-bound" in df else [False] * len(df)
     drawn = ax.bar(df[x].astype(str), df[y], yerr=errors, capsize=4, color="#3a7ca5")
     for patch, flagged in zip(drawn, bound, strict=True):
@@ -52,10 +59,11 @@ def bars(df: pd.DataFrame, x: str = "label", y: str = "rps", yerr: str | None = 
     for i, value in enumerate(df[y]):
         ax.annotate(readable(value), (i, value), ha="center", va="bottom", fontsize=9,
                     xytext=(0, 3), textcoords="offset points")
+    tallest = float((df[y] + (errors.fillna(0) if errors is not None else 0)).max())
     if ceiling is not None:
-        ax.axhline(ceiling, color="#c44", linestyle="--", label=f"load generator ceiling ({ceiling:,.0f})")
-        ax.legend(loc="upper right")
-    ax.set(ylabel=ylabel, title=title, ylim=(0, None))
+        ax.annotate(f"load generator's ceiling: {ceiling:,.0f} {ylabel}", (0.99, 0.97), xycoords="axes fraction",
+                    ha="right", va="top", fontsize=9, color="#c44")
+    ax.set(ylabel=ylabel, title=title, ylim=(0, HEADROOM * tallest if tallest > 0 else None))
     ax.tick_params(axis="x", rotation=20)
     fig.tight_layout()
     return fig
@@ -76,6 +84,22 @@ def timeseries(results: LoadResult | Mapping[str, LoadResult], column: str = "rp
         ax.annotate(name, (at, ax.get_ylim()[1]), rotation=90, va="top", ha="right", fontsize=9)
     ax.set(xlabel="seconds", ylabel=ylabel, title=title, ylim=(0, None))
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def within_seconds(result: LoadResult, width: float, title: str = "") -> Figure:
+    """Requests/s in bins of `width` seconds (bench.timeline), failures below, the run's events marked."""
+    bins = timeline.binned(result, width)
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    ax.step(bins["t"], bins["rps"], where="post", label=f"requests/s, {width * 1000:.0f} ms bins")
+    if bins["failures/s"].any():
+        ax.step(bins["t"], bins["failures/s"], where="post", color="#c44", label="failed requests/s")
+    ax.set(xlabel="seconds", ylabel="requests/s", title=title, ylim=(0, None))
+    for name, at in result.events.items():
+        ax.axvline(at, color="#888", linestyle=":")
+        ax.annotate(name, (at, ax.get_ylim()[1]), rotation=90, va="top", ha="right", fontsize=9)
+    ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
 

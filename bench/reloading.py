@@ -72,3 +72,36 @@ def seconds_until(server: Server, expected: str, timeout: float = 10.0) -> float
     # connection errors while workers are being replaced are waited out
     waited = until(lambda: answer(server) == expected, timeout, interval=0.05, errors=(requests.RequestException,))
     return waited.seconds if waited else None
+
+
+def gunicorn_picks_up() -> tuple[dict[str, str], float | None]:
+    """The version gunicorn serves after the app's code changed to v2, five ways (notebook 02): workers left
+    running; `kill -HUP`; HUP with `--preload`; a full restart with `--preload`; `--reload`'s file watcher. Also
+    the seconds `--reload` took to serve the new code (None: it never did)."""
+    import time
+
+    from bench.servers import Gunicorn
+
+    picked = {}
+    with ChangingApp("v1") as code:
+        with Gunicorn(workers=2, app=code.app, args=code.args) as server:
+            code.write("v2")
+            time.sleep(2)  # time enough for any watcher, had there been one
+            picked["nothing (workers keep running)"] = answer(server)
+            server.reload()  # kill -HUP: new workers import the app again
+            picked["kill -HUP"] = "v2" if seconds_until(server, "v2") is not None else answer(server)
+        code.write("v1")
+        with Gunicorn(workers=2, app=code.app, args=[*code.args, "--preload"]) as server:
+            code.write("v2")
+            old = server.workers_pids()
+            server.reload()
+            server.wait_for_workers(2, exclude=old)  # every worker replaced ...
+            picked["kill -HUP with --preload"] = answer(server)  # ... by a fork of the master's old copy
+        with Gunicorn(workers=2, app=code.app, args=[*code.args, "--preload"]) as server:
+            picked["a full restart with --preload"] = answer(server)
+        code.write("v1")
+        with Gunicorn(workers=2, app=code.app, args=[*code.args, "--reload"]) as server:
+            code.write("v2")
+            reload_seconds = seconds_until(server, "v2")
+            picked["--reload (a file watcher)"] = answer(server)
+    return picked, reload_seconds

@@ -18,16 +18,21 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from statistics import quantiles
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 import websocket  # websocket-client: a plain, blocking client with a connect timeout
 
 from bench.load import target_url
+
+if TYPE_CHECKING:
+    from bench.servers import Server
 
 KINDS = {"sse": "/stream?every_ms=200&events=3600", "ws": "/ws"}
 
@@ -220,6 +225,12 @@ def holding(url: str, count: int, kind: str = "sse", probes: int = 10, first_wit
         ordinary = probe(url, count=probes, timeout=probe_timeout)
     return {**streams.row(), "ordinary sent": ordinary.sent, "ordinary answered": ordinary.answered,
             "ordinary p95 ms": ordinary.p95_ms}
+
+
+def holding_on(make: Callable[[], Server], count: int, **how: Any) -> dict[str, object]:
+    """Start the server `make()` builds, run `holding(server.url, count, **how)` against it, and stop it."""
+    with make() as server:
+        return holding(server.url, count, **how)
 
 
 def answer_to_one_more(url: str, kind: str = "sse", timeout: float = 5.0) -> int | str:

@@ -21,6 +21,7 @@ import nbformat
 import yaml
 
 from bench.paths import REPO
+from course import recording
 from course.stages import LABS, NOTEBOOKS, STAGES
 
 BUILD = REPO / "_build"
@@ -59,7 +60,8 @@ def landing_page() -> str:
     """The book's first page: what the course is, and the stages, each linked to its chapter and lab."""
     rows = "\n".join(
         f"| {s.number} | [{s.title}](notebooks/{Path(s.notebook).stem}.ipynb) | "
-        + (f"[lab {s.lab}](labs/{s.lab}/README.md)" if s.lab else "—") + f" | {s.quick_seconds} s |"
+        + (f"[lab {s.lab}](labs/{s.lab}/README.md)" if s.lab else "—")
+        + f" | about {s.study_minutes} min | {s.quick_seconds} s |"
         for s in STAGES
     )
     return f"""# {TITLE}
@@ -67,14 +69,15 @@ def landing_page() -> str:
 A course that takes a Python developer from "what is WSGI?" to a Flask app load-tested behind nginx, in
 containers and on a local Kubernetes cluster. Each claim in it is an experiment: the notebook measures it and
 asserts it. This book shows the notebooks with the outputs of one recorded run (`make record`, quick mode, on a
-2-core machine). The numbers on your machine will differ. To get them, clone the repository and run `make lab`.
+2-core machine: recording `{recording.of(NOTEBOOKS / STAGES[0].notebook)}`). The numbers on your machine will
+differ. To get them, clone the repository and run `make lab`.
 
-| stage | chapter | lab | notebook time (quick mode) |
-|---|---|---|---|
+| stage | chapter | lab | study time | machine time (quick mode) |
+|---|---|---|---|---|
 {rows}
 
 The [labs](labs/README.md) are tasks with automatic checks (`make check LAB=NN`). The
-[instructor guide](docs/instructor-guide.md) has timetables for a half-day and a full-day workshop.
+[instructor guide](docs/instructor-guide.md) has timetables for a half-day and a two-day workshop.
 """
 
 

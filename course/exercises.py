@@ -43,3 +43,28 @@ def check(task: str, ok: bool, evidence: str, hint: str) -> None:
     if not ok:
         raise NotYet(f"✗ {task} — {evidence}\n  hint: {hint}")
     print(f"✓ {task} — {evidence}")
+
+
+def call_wsgi(app: object, path: str) -> str:
+    """Call the WSGI callable `app` by hand for a GET of `path`, as a server would: the status line it answers."""
+    from wsgiref.util import setup_testing_defaults
+
+    environ: dict[str, object] = {}
+    setup_testing_defaults(environ)
+    environ["PATH_INFO"], environ["QUERY_STRING"] = path.partition("?")[::2]
+    seen: list[str] = []
+    body = app(environ, lambda status, headers, exc_info=None: seen.append(status))  # type: ignore[operator]
+    b"".join(body)
+    if hasattr(body, "close"):
+        body.close()
+    return seen[0] if seen else "no status"
+
+
+def status_of(url: str, timeout: float = 15, **request: object) -> int | str:
+    """A GET's status code, or the name of what went wrong instead of an answer (a cut connection)."""
+    import requests
+
+    try:
+        return requests.get(url, timeout=timeout, **request).status_code  # type: ignore[arg-type]
+    except requests.RequestException as error:
+        return type(error).__name__

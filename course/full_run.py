@@ -4,10 +4,10 @@
     .venv/bin/python -m course.full_run 04 07      # some stages
 
 Each notebook is executed into a temporary folder (the committed notebooks keep their quick-mode outputs from
-`make record`), with COURSE_RECORD=1 so notebook 04 writes the README's headline figure from its full-mode
-matrix. The wall time of each run and the commit it ran at, and the machine, are written to
-`docs/full-mode-times.json`;
-the stage registry's full-mode budgets are checked against that record (tests/test_stage_registry.py).
+`make record`), with a run id in COURSE_RECORDING (course.recording) that starts "full-run": notebook 04 then writes
+the README's headline figure from its full-mode matrix, titled with that id. The wall time of each run, the commit
+it ran at, the run's id and the machine are written to `docs/full-mode-times.json`; the stage registry's full-mode
+budgets are checked against that record (tests/test_stage_registry.py).
 A notebook that fails (a claim false in full mode) stops the run with its error, and nothing is written for it.
 """
 
@@ -26,6 +26,7 @@ from nbclient import NotebookClient
 
 from bench import env
 from bench.paths import REPO
+from course import recording
 from course.stages import NOTEBOOKS, STAGES, Stage
 
 RECORD = REPO / "docs" / "full-mode-times.json"
@@ -48,21 +49,24 @@ def run(stage: Stage, folder: Path) -> float:
 
 
 def main(numbers: list[str]) -> int:
-    os.environ.update(COURSE_MODE="full", COURSE_RECORD="1", BENCH_PROGRESS="line")
+    run_id = recording.new_id("full-run")  # in 04's figure title, and in the record below
+    os.environ.update(COURSE_MODE="full", BENCH_PROGRESS="line", **{recording.ENV: run_id})
     chosen = [s for s in STAGES if not numbers or s.number in numbers]
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip()
     record = recorded()
     times: dict[str, float] = dict(record.get("seconds", {}))  # type: ignore[arg-type]
     commits: dict[str, str] = dict(record.get("commits", {}))  # type: ignore[arg-type]
+    runs: dict[str, str] = dict(record.get("runs", {}))  # type: ignore[arg-type]
     folder = Path(tempfile.mkdtemp(prefix="full-run-"))
     for stage in chosen:
         print(f"{stage.number} {stage.title}: running in full mode …", flush=True)
         seconds = run(stage, folder)
-        times[stage.number], commits[stage.number] = round(seconds, 1), commit
+        times[stage.number], commits[stage.number], runs[stage.number] = round(seconds, 1), commit, run_id
         print(f"{stage.number}: {seconds / 60:.1f} min (budget {stage.full_minutes} min)", flush=True)
         RECORD.write_text(json.dumps({"machine": env.machine_label(), "seconds": dict(sorted(times.items())),
-                                      "commits": dict(sorted(commits.items()))}, indent=2) + "\n")
+                                      "commits": dict(sorted(commits.items())), "runs": dict(sorted(runs.items()))},
+                                     indent=2) + "\n")
     print(f"executed notebooks: {folder}; timings: {RECORD}")
     return 0
 

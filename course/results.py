@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from bench import env, mode, platforms
-from bench.load import LoadResult, run_load
+from bench.load import LoadResult, Measurement, run_load, run_on, there_and_back
 from bench.paths import state_dir
-from course import stages
+from course import recording, stages
 
 if TYPE_CHECKING:
     from bench.servers import Server
@@ -49,6 +50,28 @@ def standard_run(target: Server | str, label: str) -> LoadResult:
     return run_load(target, STANDARD_PATHS, users=STANDARD_USERS, label=label)
 
 
+def contenders() -> dict[str, Callable[[], Server]]:
+    """The servers notebook 07 measures side by side on the standard workload: the development server and the
+    configurations of stages 02 and 03."""
+    from bench.servers import DevServer, Gunicorn, Uwsgi
+
+    return {
+        "dev server": lambda: DevServer(env=STANDARD_ENV),
+        "gunicorn (02)": lambda: Gunicorn(workers=2, worker_class="gthread", threads=STANDARD_THREADS,
+                                          env=STANDARD_ENV),
+        "uWSGI (03)": lambda: Uwsgi(processes=2, threads=STANDARD_THREADS, env=STANDARD_ENV),
+    }
+
+
+def side_by_side() -> dict[str, Measurement]:
+    """The contenders on the standard workload, there and back: saved results come from different minutes, and a
+    machine's speed drifts between them, so a claim comparing servers needs them measured together. A production
+    server's rate may be interfered (a lower bound), which is enough for an "at least" claim."""
+    return there_and_back({name: lambda make=make, name=name: run_on(make, STANDARD_PATHS, users=STANDARD_USERS,
+                                                                       label=name)
+                           for name, make in contenders().items()})
+
+
 def record(stage: str, config: str, target: Server | str) -> LoadResult:
     """Run the standard workload against `target` (started with STANDARD_ENV) and save the result under
     `stage`, the stage's label in course/stages.py."""
@@ -58,19 +81,24 @@ def record(stage: str, config: str, target: Server | str) -> LoadResult:
     result = standard_run(target, f"{stage}: {config}")
     row = {"stage": stage, "config": config, "rps": result.rps, "p95 ms": result.p95, "mean ms": result.mean,
            "failures": result.failures, "generator-bound": result.generator_bound, "mode": mode.current().name,
-           "machine": machine_id(), "when": time.strftime("%Y-%m-%d %H:%M:%S"), "t": time.time()}
+           "machine": machine_id(), "when": time.strftime("%Y-%m-%d %H:%M:%S"), "t": time.time(),
+           "recording": recording.current()}
     with _store().open("a") as out:
         out.write(json.dumps(row) + "\n")
     return result
 
 
 def saved(this_machine: bool = True) -> pd.DataFrame:
-    """The latest saved result of each stage (from this machine and mode only, by default)."""
+    """The latest saved result of each stage (from this machine and mode only, by default; and, while a
+    recording runs, from that recording only: course.recording)."""
     path = _store()
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     frame = pd.DataFrame(rows, columns=["stage", "config", "rps", "p95 ms", "mean ms", "failures", "generator-bound",
-                                        "mode", "machine", "when", "t"])
+                                        "mode", "machine", "when", "t", "recording"])
+    frame["recording"] = frame["recording"].astype(object).fillna("")
     if this_machine:
         frame = frame[(frame["machine"] == machine_id()) & (frame["mode"] == mode.current().name)]
+    if recording.current():
+        frame = frame[frame["recording"] == recording.current()]
     # The file is append-only, so its order is time order: the last row of each stage is its latest.
     return frame.groupby("stage").tail(1).sort_values("stage", ignore_index=True)

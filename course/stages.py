@@ -5,10 +5,11 @@ Everything that lists stages reads this: the tools table (`course.tools`), the b
 `make check`, the slides, and the test that holds the README, the labs' README and the instructor guide to it
 (tests/test_stage_registry.py). Adding a stage: one entry here, one notebook, one lab folder (CONTRIBUTING.md).
 
-A notebook's header states its quick-mode budget ("**Time:** under N s in quick mode"); the test suite holds
-every quick-mode run on a machine like the reference one (two usable cores at full speed) to it, so the time a
-learner reads is one that is checked. It states its full-mode budget too ("under M minutes in full mode"),
-which holds `make full-run`'s last recorded times (tests/test_stage_registry.py).
+A notebook's header states two times. **Study time**: how long a learner spends on it, reading, running the
+cells and doing the exercises (an estimate the README's stage table and the instructor guide's timetables use
+too). **Machine time**: its quick-mode budget ("under N s in quick mode"), which the test suite holds every
+quick-mode run on a machine like the reference one (two usable cores at full speed) to, and its full-mode budget
+("under M minutes in full mode"), which holds `make full-run`'s last recorded times (tests/test_stage_registry.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Stage:
     tools: tuple[str, ...]  # bench.env.TOOLS names the notebook needs (beyond the Python environment)
     quick_seconds: int  # quick-mode budget on a 2-core machine at full speed (checked by the test suite)
     full_minutes: int  # full-mode budget on such a machine (`make full-run` times it: docs/full-mode-times.json)
+    study_minutes: int  # a learner's time: reading, running the cells, the exercises (the lab not included)
     lab: str | None = None  # folder in labs/
     result: str | None = None  # its row in notebook 07's comparison on the standard workload
     result_needs: str | None = None  # a course.needs check the result row depends on ("compose")
@@ -35,26 +37,33 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("00", "Setup check", "00_setup_check.ipynb", tools=("locust", "gunicorn", "nginx"),
-          quick_seconds=90, full_minutes=1),
+          quick_seconds=90, full_minutes=1, study_minutes=10),
     Stage("01", "WSGI from first principles", "01_wsgi_first_principles.ipynb", tools=("locust", "gunicorn"),
-          quick_seconds=90, full_minutes=11, lab="01", result="01 WSGI"),
+          quick_seconds=90, full_minutes=11, study_minutes=40, lab="01", result="01 WSGI"),
+    # five gunicorns: what reloads
     Stage("02", "Gunicorn", "02_gunicorn.ipynb", tools=("locust", "gunicorn"),
-          quick_seconds=110, full_minutes=14, lab="02", result="02 gunicorn"),  # five gunicorns: what reloads
+          quick_seconds=110, full_minutes=14, study_minutes=60, lab="02", result="02 gunicorn"),
+    # its CPU-cost runs there and back
     Stage("03", "uWSGI", "03_uwsgi.ipynb", tools=("locust", "uwsgi", "gunicorn"),
-          quick_seconds=130, full_minutes=9, lab="03", result="03 uWSGI"),  # its CPU-cost runs there and back
+          quick_seconds=130, full_minutes=9, study_minutes=45, lab="03", result="03 uWSGI"),
     Stage("04", "nginx", "04_nginx.ipynb", tools=("locust", "gunicorn", "uwsgi", "nginx", "granian", "wrk"),
-          quick_seconds=140, full_minutes=14, lab="04", result="04 nginx"),
+          quick_seconds=140, full_minutes=14, study_minutes=60, lab="04", result="04 nginx"),
     Stage("05", "Docker", "05_docker.ipynb",
           tools=("locust", "docker", "dockerd", "docker-compose", "debootstrap", "hadolint"),
-          quick_seconds=150, full_minutes=3, lab="05", result="05 Docker", result_needs="compose"),
+          quick_seconds=150, full_minutes=3, study_minutes=45, lab="05", result="05 Docker", result_needs="compose"),
     Stage("06", "Kubernetes with kind", "06_kubernetes.ipynb",
           tools=("kubernetes-validate", "kubectl", "kind", "docker", "locust"),
-          quick_seconds=90, full_minutes=1, lab="06"),
+          quick_seconds=90, full_minutes=1, study_minutes=40, lab="06"),
+    # runs there and back
     Stage("07", "Scaling and caching", "07_scaling_and_caching.ipynb",
           tools=("locust", "gunicorn", "uwsgi", "nginx", "redis", "py-spy"),
-          quick_seconds=180, full_minutes=8, lab="07", result="07 scaling & caching"),  # runs there and back
+          quick_seconds=180, full_minutes=8, study_minutes=50, lab="07", result="07 scaling & caching"),
     Stage("08", "Long-lived connections", "08_long_lived_connections.ipynb",
-          tools=("gunicorn", "uwsgi", "uvicorn", "nginx"), quick_seconds=90, full_minutes=2, lab="08"),
+          tools=("gunicorn", "uwsgi", "uvicorn", "nginx"), quick_seconds=90, full_minutes=2, study_minutes=40,
+          lab="08"),
+    # the appendix: the measuring the stages keep out of the learner's way
+    Stage("09", "How this course measures", "09_how_this_course_measures.ipynb",
+          tools=("locust", "gunicorn", "nginx"), quick_seconds=90, full_minutes=3, study_minutes=30),
 )
 TEST_TOOLS = ("wrk", "chromium")  # needed by the test suite (test_wrk_yardstick.py, test_browser.py)
 
@@ -84,6 +93,20 @@ def labs() -> list[str]:
 def results() -> list[Stage]:
     """The stages with a row in notebook 07's comparison."""
     return [s for s in STAGES if s.result]
+
+
+def verdict(table: list[dict[str, str]]) -> str:
+    """What this machine can run, from `tools_table()`: the stages that run fully, and for each of the others the
+    missing tools and how to install them (those stages still run, but for the cells that need them)."""
+    missing = {row["tool"]: row["how to install"] for row in table if row["found"] != "yes"}
+    full = [s.number for s in STAGES if not set(s.tools) & set(missing)]
+    lines = [f"✓ this machine runs stages {', '.join(full)} fully." if full else "✗ no stage runs fully here."]
+    for stage in STAGES:
+        lacking = [tool for tool in stage.tools if tool in missing]
+        if lacking:
+            lines.append(f"✗ {stage.number} {stage.title}: without {', '.join(lacking)}, its cells that need "
+                         f"them say SKIPPED. Install: " + "; ".join(f"{t}: {missing[t]}" for t in lacking))
+    return "\n".join(lines)
 
 
 def tools_table() -> list[dict[str, str]]:

@@ -12,11 +12,11 @@ import pytest
 import requests
 
 import bench
-from bench import k8s
+from bench import docker_engine, k8s
 from bench.servers import proxy
 from bench.streams import holding
 from course import exercises
-from course.stages import NOTEBOOKS
+from course.stages import NOTEBOOKS, STAGES
 
 
 def test_compare_says_how_far_off_a_guess_was(capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,25 +40,45 @@ def test_check_says_what_is_wrong_and_how_to_fix_it() -> None:
 
 
 @pytest.mark.parametrize("notebook", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
-def test_no_committed_solution_cell_shows_its_output(notebook: str) -> None:
-    """`make record` empties solution cells' outputs (course/recording.py): the answer stays hidden until tried."""
+def test_no_committed_solution_or_check_cell_shows_its_output(notebook: str) -> None:
+    """`make record` empties the outputs of solution and check cells (course/recording.py): the answer stays
+    hidden until tried."""
     cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
-    shown = [i for i, c in enumerate(cells) if "solution" in c.metadata.get("tags", []) and c.get("outputs")]
-    assert not shown, f"solution cell(s) {shown} carry recorded outputs: run python -m course.recording {notebook}"
+    shown = [i for i, c in enumerate(cells) if {"solution", "check"} & set(c.metadata.get("tags", []))
+             and c.get("outputs")]
+    assert not shown, f"solution or check cell(s) {shown} carry recorded outputs: re-record with make record"
 
 
-def test_recording_empties_solution_cells(tmp_path) -> None:
-    from course.recording import hide_solutions
+@pytest.mark.parametrize("stage", [s for s in STAGES if s.lab], ids=lambda s: s.number)
+def test_every_stage_has_a_checked_task_with_a_wrong_answer(stage) -> None:
+    """Every stage with a lab has a "your turn" task in its notebook: answer, solution and check cells, tagged,
+    and a wrong answer in TASKS that its check must fail."""
+    answers = [name for notebook, name, _ in TASKS if notebook == stage.notebook]
+    assert answers, f"{stage.notebook} has no task in TASKS"
+    cells = nbformat.read(NOTEBOOKS / stage.notebook, as_version=4).cells
+    for answer in answers:
+        index = next(i for i, c in enumerate(cells) if c.cell_type == "code" and c.source.startswith(f"{answer} ="))
+        assert "solution" in cells[index + 1].metadata.get("tags", []), f"{answer}: the solution cell is not tagged"
+        assert "check" in cells[index + 2].metadata.get("tags", []), f"{answer}: the check cell is not tagged"
+        assert "exercises.check(" in cells[index + 2].source
+
+
+def test_recording_empties_solution_cells_and_stamps_its_id(tmp_path) -> None:
+    from course.recording import finish, of
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["solution"]},
-                                          outputs=[nbformat.v4.new_output("stream", text="the answer\n")]),
-                nbformat.v4.new_code_cell("y = 2", outputs=[nbformat.v4.new_output("stream", text="kept\n")])]
+    def cell(source: str, text: str, tags: list[str]) -> nbformat.NotebookNode:
+        return nbformat.v4.new_code_cell(source, metadata={"tags": tags},
+                                         outputs=[nbformat.v4.new_output("stream", text=text)])
+
+    nb.cells = [cell("x = 1", "the answer\n", ["solution"]), cell("check(x)", "✓ 6 threads\n", ["check"]),
+                cell("y = 2", "kept\n", [])]
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
-    assert hide_solutions(path) == 1 and hide_solutions(path) == 0
+    assert finish(path, "record-x") == 2 and finish(path, "record-x") == 0
+    assert of(path) == "record-x"
     cells = nbformat.read(path, as_version=4).cells
-    assert cells[0].outputs == [] and cells[1].outputs[0].text == "kept\n"
+    assert cells[0].outputs == cells[1].outputs == [] and cells[2].outputs[0].text == "kept\n"
 
 
 def _check_cell(notebook: str, answer: str) -> str:
@@ -70,8 +90,18 @@ def _check_cell(notebook: str, answer: str) -> str:
     return source.split("\n", 1)[1] if source.startswith("%%needs") else source  # the magic's line is not Python
 
 
+def _passing_through(app):  # a middleware that changes nothing: the pages answer 200 during "maintenance"
+    return app
+
+
 TASKS = [
+    ("01_wsgi_first_principles.ipynb", "my_middleware", _passing_through),
     ("02_gunicorn.ipynb", "my_threads", 1),  # one thread: 20 requests/s
+    ("03_uwsgi.ipynb", "my_harakiri", 10),  # the stuck request runs on past 5 s
+    ("05_docker.ipynb", "my_command",  # no exec: the shell stays PID 1 and ignores SIGTERM
+     ["/bin/sh", "-c", "echo migrations done && gunicorn --config /app/gunicorn.conf.py sample_app.wsgi:app"]),
+    ("07_scaling_and_caching.ipynb", "my_little_threads", 3),  # 30 requests/s at most
+    ("07_scaling_and_caching.ipynb", "my_little_threads", 16),  # enough, but far more than needed
     ("04_nginx.ipynb", "my_edit", {}),  # no edit: nginx waits 35 s, the app answers 200 after 3 s
     ("06_kubernetes.ipynb", "my_rolling_update", {"maxUnavailable": 1, "maxSurge": 0}),  # one pod short
     ("06_kubernetes.ipynb", "my_rolling_update", {"maxUnavailable": 0, "maxSurge": 0}),  # never progresses
@@ -86,6 +116,18 @@ TASKS = [
 def test_every_your_turn_task_fails_a_wrong_answer(notebook: str, answer: str, wrong: object) -> None:
     namespace = {"bench": bench, "exercises": exercises, "proxy": proxy, "time": time, "requests": requests,
                  "copy": copy, "k8s": k8s, answer: wrong}
+    if notebook.startswith("01"):
+        from sample_app import create_app
+
+        namespace["app"] = create_app()
+    if notebook.startswith("05"):
+        if not docker_engine.available():
+            pytest.skip("no Docker engine answers (make test starts one)")
+        from bench.containers import AppContainer
+        from bench.images import build
+
+        build()  # the production image, as notebook 05 builds it (from the layer cache when it exists)
+        namespace["AppContainer"] = AppContainer
     if notebook.startswith("06"):
         namespace["deployment"] = k8s.find(k8s.render("base"), "Deployment", "web")
     if notebook.startswith("08"):

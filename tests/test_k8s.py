@@ -3,6 +3,7 @@ commands are what the course says they are, and its readers parse kubectl's JSON
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -235,3 +236,17 @@ def test_rollout_bounds_round_as_the_deployment_controller_does() -> None:
     assert k8s.rollout_bounds({}, 2) == (2, 3)  # 25% of 2: unavailable rounds down to 0, surge up to 1
     assert k8s.rollout_bounds({"maxUnavailable": 0, "maxSurge": 1}, 2) == (2, 3)
     assert k8s.rollout_bounds({"maxUnavailable": "50%", "maxSurge": 0}, 3) == (2, 3)
+
+
+def test_the_base_deployment_keeps_its_promises_and_a_broken_one_does_not() -> None:
+    deployment = k8s.find(k8s.render("base"), "Deployment", "web")
+    assert all(k8s.promises(deployment, 10001).values())
+    broken = copy.deepcopy(deployment)
+    app = broken["spec"]["template"]["spec"]["containers"][0]
+    app["image"] = app["image"].split(":")[0] + ":latest"
+    del app["readinessProbe"], app["lifecycle"]
+    broken["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] = 1
+    kept = k8s.promises(broken, 0)
+    assert [name for name, ok in kept.items() if not ok] == [
+        "image tag pinned", "readiness on /readyz, liveness on /healthz", "runs as the image's non-root uid",
+        "never below desired count in a rollout", "preStop pause shorter than the grace period"]

@@ -32,7 +32,15 @@ def test_bars_with_errors_and_ceiling() -> None:
     fig = plots.bars(df, yerr="sd", ceiling=300)
     ax = fig.axes[0]
     assert [p.get_height() for p in ax.patches] == [100.0, 50.0]
-    assert "ceiling" in ax.get_legend().get_texts()[0].get_text()
+    assert any("ceiling: 300" in t.get_text() for t in ax.texts)  # a note: it does not set the axis
+    assert ax.get_ylim()[1] <= 1.25 * 105
+
+
+def test_a_chart_of_single_runs_draws_no_error_bars() -> None:
+    df = pd.DataFrame({"label": ["x", "y"], "rps": [100.0, 50.0]})
+    for frame in (df, df.assign(sd=[0.0, 0.0]), df.assign(sd=[3.0, 1.0], runs=[1, 1])):
+        ax = plots.bars(frame, yerr="sd" if "sd" in frame else None).axes[0]
+        assert not ax.lines and not ax.collections, frame
 
 
 def test_timeseries_with_events() -> None:

@@ -16,23 +16,27 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 FIGURE = re.compile(
     r"(?<![\w/=?.-])(?:\d[\d,.]*\s*(?:–\s*\d[\d,.]*\s*)?(?:req/s|requests/s|ms\b|%|×|MB\b|GB\b|KB\b|s\b|seconds?\b"
     r"|minutes?\b)|[×x]\s?\d[\d.]*(?![\w]))")
-BUDGET = re.compile(r"\*\*Time:\*\* under (\d+) s in quick mode")
+BUDGET = re.compile(r"\*\*Machine time:\*\* under (\d+) s in quick mode")
 FULL_BUDGET = re.compile(r"under (\d+) minutes? in full mode")
+STUDY = re.compile(r"\*\*Study time:\*\* about (\d+) minutes")
 # Figures allowed in prose, and why: settings the notebook itself uses, and documented facts.
 ALLOWED: dict[str, set[str]] = {
-    "00": {"4×", "1.5×"},  # machines of one kind differ 4× (the course's reference measurements); a claim's threshold
+    "00": {"1.5×"},  # a claim's threshold
     "01": {"50 ms", "20 requests/s", "10 ms", "20 ms"},  # /io?ms=50 → at most 1000/50 req/s; /cpu?ms=10; the
     # standard workload's backend delay
     "02": {"×2", "50 ms", "20 requests/s", "100 ms", "6 s", "64 MB", "3 s", "20 ms",
            "100 requests/s"},  # settings the cells use; the your-turn task's target
-    "03": {"1 ms", "2 s", "6 s", "10 seconds", "64 MB", "× 8", "5 ms", "20 ms", "4 KB", "6 KB"},  # settings, the test
+    "03": {"1 ms", "2 s", "6 s", "10 seconds", "64 MB", "× 8", "5 ms", "20 ms", "4 KB", "6 KB", "1 s", "5 s",
+           "8 s"},  # settings, the your-turn task's requests and limit, the test
     # cookie's size; uWSGI's documented defaults (min-worker-lifetime, buffer-size)
     "04": {"1 MB", "30 ms", "50 requests/s", "20 ms", "2 ×", "40 KB", "25 s", "30 s", "35 s", "2 s", "3 s"},
     # the config's limits and timeouts; the degraded host's delay; the static file's size; the demo's timeouts
     "05": {"5 s", "20 ms"},  # docker stop's timeout; the standard workload's /io?ms=20 (course.results)
     "06": {"1 GB", "60%", "180 s", "300 s"},  # kind's node image (its documentation); the HPA's target in the
     # manifest; the HPA section's load in quick and full mode
-    "07": {"50 ms", "60 s", "200 requests/s", "200 ×", "2 ×", "20%"},  # settings; Little's law example; drift
+    "07": {"50 ms", "60 s", "200 requests/s", "200 ×", "2 ×", "100 ms", "60 requests/s", "250 ms"},  # settings;
+    # Little's law example; the your-turn task's endpoint, target and latency bound
+    "09": {"1.5×", "900 req/s", "1,200 req/s", "1.5 ×"},  # the questions' made-up rates; a claim's rule of thumb
     "08": {"3 s", "1.5 s", "1 s", "5 s", "64 KB", "30 s", "75 s"},  # settings: how long a stream may take to start,
     # the quiet stream's gap and the shortened read timeout that cuts it; the app's heartbeat and largest WebSocket
     # message (sample_app/settings.py) and app.conf's read timeouts on /stream and /ws
@@ -47,13 +51,15 @@ def _prose(path: Path) -> list[str]:
 
 def figures(text: str) -> list[str]:
     """The measurement-like figures in `text`, without their time-budget statement."""
-    return [" ".join(m.group(0).split()) for m in FIGURE.finditer(FULL_BUDGET.sub("", BUDGET.sub("", text)))]
+    text = STUDY.sub("", FULL_BUDGET.sub("", BUDGET.sub("", text)))
+    return [" ".join(m.group(0).split()) for m in FIGURE.finditer(text)]
 
 
 def test_figures_are_found() -> None:
     text = "gunicorn reached 1,234 req/s, 15–45% more, ×1.35, p95 20 ms, 89 MB; see `/cpu?ms=5` and n=3"
     assert figures(text) == ["1,234 req/s", "15–45%", "×1.35", "20 ms", "89 MB"]
-    assert figures("**Time:** under 90 s in quick mode, under 12 minutes in full mode") == []
+    assert figures("**Study time:** about 40 minutes. **Machine time:** under 90 s in quick mode, under 12 "
+                   "minutes in full mode") == []
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -66,9 +72,13 @@ def test_no_measured_figure_in_prose(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_the_time_a_notebook_states_is_its_checked_budget(path: Path) -> None:
+def test_the_times_a_notebook_states_are_the_registrys(path: Path) -> None:
+    """Study time (the registry's estimate) and machine time (budgets the tests check), in the header."""
+    study = STUDY.search(_prose(path)[0])
+    assert study, f"{path.name}'s first cell should say '**Study time:** about N minutes'"
+    assert int(study.group(1)) == by_notebook(path.name).study_minutes
     stated = BUDGET.search(_prose(path)[0])
-    assert stated, f"{path.name}'s first cell should say '**Time:** under N s in quick mode'"
+    assert stated, f"{path.name}'s first cell should say '**Machine time:** under N s in quick mode'"
     assert int(stated.group(1)) == budget(path.name)
     full = FULL_BUDGET.search(_prose(path)[0])
     assert full, f"{path.name}'s first cell should say 'under M minutes in full mode' (course/stages.py)"

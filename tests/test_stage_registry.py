@@ -52,7 +52,8 @@ def test_the_readme_stage_table_is_the_registry() -> None:
     assert len(rows) == len(STAGES)
     for stage, row in zip(STAGES, rows, strict=True):
         assert row.startswith(f"| [{stage.number} {stage.title}](notebooks/{stage.notebook}) |"), row
-        assert row.rstrip(" |").split("|")[-1].strip().startswith(
+        *_, study, machine = row.rstrip(" |").split(" | ")
+        assert study == f"{stage.study_minutes} min" and machine.startswith(
             f"{stage.quick_seconds} s / {stage.full_minutes} min"), row
 
 
@@ -67,7 +68,7 @@ def test_the_recorded_full_run_is_within_the_full_mode_budgets() -> None:
 
 
 def test_a_full_run_records_each_stage_it_ran(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("COURSE_MODE", "COURSE_RECORD", "BENCH_PROGRESS"):  # main() sets them: give them back afterwards
+    for name in ("COURSE_MODE", "BENCH_PROGRESS", "COURSE_RECORDING"):  # main() sets them: give them back after
         monkeypatch.setenv(name, os.environ.get(name, ""))
     monkeypatch.setattr(full_run, "RECORD", tmp_path / "times.json")
     monkeypatch.setattr(full_run, "run", lambda stage, folder: 61.25)  # no notebook runs here
@@ -77,7 +78,9 @@ def test_a_full_run_records_each_stage_it_ran(monkeypatch: pytest.MonkeyPatch, t
     written = full_run.recorded()
     assert written["seconds"] == {"00": 50.0, "04": 61.2, "07": 61.2}  # the others kept, the two replaced
     assert written["machine"] and written["commits"]["00"] == "abc" and written["commits"]["07"] != "abc"
-    assert os.environ["COURSE_MODE"] == "full" and os.environ["COURSE_RECORD"] == "1"
+    assert os.environ["COURSE_MODE"] == "full"
+    assert written["runs"]["04"] == written["runs"]["07"] == os.environ["COURSE_RECORDING"]  # the figure's title
+    assert os.environ["COURSE_RECORDING"].startswith("full-run-")
 
 
 @pytest.mark.parametrize("readme, link", [("README.md", "labs/{}/README.md"), ("labs/README.md", "{}/README.md")])
@@ -90,11 +93,13 @@ def test_the_lab_tables_are_the_registry(readme: str, link: str) -> None:
 
 def test_the_instructor_guide_schedules_every_stage() -> None:
     guide = (REPO / "docs" / "instructor-guide.md").read_text()
-    full_day = guide.split("### Full day", 1)[1].split("\n## ", 1)[0]
+    full_day = guide.split("### Two days", 1)[1].split("\n## ", 1)[0]
     for stage in STAGES:
-        assert re.search(rf"\| {stage.number}\b", full_day), f"stage {stage.number} is not in the full-day timetable"
+        row = re.search(rf"^\| [\w ,:]+ \| {stage.number}\b.*$", full_day, re.MULTILINE)
+        assert row, f"stage {stage.number} is not in the two-day timetable"
+        assert f"| {stage.study_minutes} min |" in row.group(0), f"{stage.number}: not the registry's study time"
     for lab in stages.labs():
-        assert re.search(rf"\| {lab}( \(\d+ min\))? \|", full_day), f"lab {lab} is not in the full-day timetable"
+        assert re.search(rf"\| {lab}( \(\d+ min\))? \|", full_day), f"lab {lab} is not in the two-day timetable"
 
 
 def test_results_and_labs_name_registered_stages() -> None:
@@ -123,6 +128,6 @@ def test_every_notebook_ends_with_its_lab_and_the_next_stage(index: int) -> None
         assert f"(../labs/{stage.lab}/README.md)" in closing and f"make check LAB={stage.lab}" in closing
     if index + 1 < len(STAGES):
         assert f"]({STAGES[index + 1].notebook})" in closing
-    else:
-        assert cells[-1].source.startswith("## The course in one table")
-    assert any(re.search(r"^## Summary$", c.source, re.MULTILINE) for c in cells), "key points: a ## Summary section"
+    else:  # the appendix leads back to the start
+        assert f"]({STAGES[0].notebook})" in closing
+    assert any(re.search(r"^## Key points$", c.source, re.MULTILINE) for c in cells), "a ## Key points section"

@@ -1,0 +1,36 @@
+"""What happens within a second of a load run: requests counted in short bins from `run_load(per_request=True)`.
+
+A worker killed under load is replaced in well under a second, so locust's per-second counts average the dip
+away; bins a fraction of that long show it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from bench.load import LoadResult
+
+
+def binned(result: LoadResult, width: float) -> pd.DataFrame:
+    """Requests that ended (and failed) per second, in bins of `width` seconds over the run."""
+    ends = result.completions
+    if ends.empty:
+        raise ValueError(f"{result.label}: no request times; run it with run_load(..., per_request=True)")
+    start = math.floor(ends["t"].min())
+    bins = range(math.floor((ends["t"].max() - start) / width) + 1)
+    index = ((ends["t"] - start) // width).astype(int)
+    counts = index.value_counts().reindex(bins, fill_value=0)
+    failed = index[ends["failed"] == 1].value_counts().reindex(bins, fill_value=0)
+    return pd.DataFrame({"t": [start + i * width for i in bins], "rps": counts.to_numpy() / width,
+                         "failures/s": failed.to_numpy() / width})
+
+
+def dip(result: LoadResult, event: str, width: float) -> float:
+    """Requests in the bin that starts at `event`, as a share of the median full bin before it."""
+    at = result.events[event]
+    bins = binned(result, width)
+    before = bins[(bins["t"] + width <= at) & (bins["t"] >= bins["t"].min() + width)]  # not the ramp-up bin
+    after = ((result.completions["t"] >= at) & (result.completions["t"] < at + width)).sum() / width
+    return float(after / before["rps"].median())
