@@ -89,8 +89,9 @@ def timeseries(results: LoadResult | Mapping[str, LoadResult], column: str = "rp
 
 
 def within_seconds(result: LoadResult, width: float, title: str = "") -> Figure:
-    """Requests/s in bins of `width` seconds (bench.timeline), failures below, the run's events marked."""
-    bins = timeline.binned(result, width)
+    """Requests/s in bins of `width` seconds (bench.timeline), one starting at the first event, failures below,
+    the run's events marked."""
+    bins = timeline.binned(result, width, edge=min(result.events.values(), default=None))
     fig, ax = plt.subplots(figsize=(9, 3.5))
     ax.step(bins["t"], bins["rps"], where="post", label=f"requests/s, {width * 1000:.0f} ms bins")
     if bins["failures/s"].any():

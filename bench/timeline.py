@@ -13,12 +13,15 @@ import pandas as pd
 from bench.load import LoadResult
 
 
-def binned(result: LoadResult, width: float) -> pd.DataFrame:
-    """Requests that ended (and failed) per second, in bins of `width` seconds over the run."""
+def binned(result: LoadResult, width: float, edge: float | None = None) -> pd.DataFrame:
+    """Requests that ended (and failed) per second, in bins of `width` seconds over the run; one bin starts at
+    `edge` (an event's time) when given, so that the bin after the event is a whole bin."""
     ends = result.completions
     if ends.empty:
         raise ValueError(f"{result.label}: no request times; run it with run_load(..., per_request=True)")
     start = math.floor(ends["t"].min())
+    if edge is not None:
+        start = edge - math.ceil((edge - start) / width) * width
     bins = range(math.floor((ends["t"].max() - start) / width) + 1)
     index = ((ends["t"] - start) // width).astype(int)
     counts = index.value_counts().reindex(bins, fill_value=0)
@@ -28,9 +31,10 @@ def binned(result: LoadResult, width: float) -> pd.DataFrame:
 
 
 def dip(result: LoadResult, event: str, width: float) -> float:
-    """Requests in the bin that starts at `event`, as a share of the median full bin before it."""
+    """Requests in the bin that starts at `event`, as a share of the median whole bin before it (the first bin,
+    the load's ramp, left out)."""
     at = result.events[event]
-    bins = binned(result, width)
-    before = bins[(bins["t"] + width <= at) & (bins["t"] >= bins["t"].min() + width)]  # not the ramp-up bin
-    after = ((result.completions["t"] >= at) & (result.completions["t"] < at + width)).sum() / width
-    return float(after / before["rps"].median())
+    bins = binned(result, width, edge=at)
+    before = bins[bins["t"] < at].iloc[1:]
+    after = bins.loc[bins["t"] == at, "rps"]
+    return float(after.iloc[0] / before["rps"].median())

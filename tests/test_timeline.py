@@ -26,3 +26,10 @@ def test_requests_are_counted_per_bin_and_the_dip_after_an_event_is_its_share_of
     assert bins["rps"].tolist()[:6] == [10.0, 10.0, 10.0, 10.0, 6.0, 4.0]
     assert bins["failures/s"].tolist()[4] == 2.0
     assert timeline.dip(result, "kill", 0.5) == 0.6
+
+
+def test_a_bin_can_start_at_an_event() -> None:
+    ends = [i / 10 for i in range(30)]
+    bins = timeline.binned(_result(ends, [0] * 30, {"kill": 1.25}), 0.5, edge=1.25)
+    assert 1.25 in bins["t"].tolist() and bins["t"].iloc[0] <= 0
+    assert bins.loc[bins["t"] == 1.25, "rps"].iloc[0] == 10.0  # 1.3 to 1.7
