@@ -93,7 +93,7 @@ def within_seconds(result: LoadResult, width: float, title: str = "") -> Figure:
     the run's events marked."""
     bins = timeline.binned(result, width, edge=min(result.events.values(), default=None))
     fig, ax = plt.subplots(figsize=(9, 3.5))
-    ax.step(bins["t"], bins["rps"], where="post", label=f"requests/s, {width * 1000:.0f} ms bins")
+    ax.step(bins["t"], bins["answered/s"], where="post", label=f"answered requests/s, {width * 1000:.0f} ms bins")
     if bins["failures/s"].any():
         ax.step(bins["t"], bins["failures/s"], where="post", color="#c44", label="failed requests/s")
     ax.set(xlabel="seconds", ylabel="requests/s", title=title, ylim=(0, None))

@@ -14,8 +14,8 @@ from bench.load import LoadResult
 
 
 def binned(result: LoadResult, width: float, edge: float | None = None) -> pd.DataFrame:
-    """Requests that ended (and failed) per second, in bins of `width` seconds over the run; one bin starts at
-    `edge` (an event's time) when given, so that the bin after the event is a whole bin."""
+    """Requests that ended, were answered and failed, per second, in bins of `width` seconds over the run; one
+    bin starts at `edge` (an event's time) when given, so that the bin after the event is a whole bin."""
     ends = result.completions
     if ends.empty:
         raise ValueError(f"{result.label}: no request times; run it with run_load(..., per_request=True)")
@@ -27,14 +27,15 @@ def binned(result: LoadResult, width: float, edge: float | None = None) -> pd.Da
     counts = index.value_counts().reindex(bins, fill_value=0)
     failed = index[ends["failed"] == 1].value_counts().reindex(bins, fill_value=0)
     return pd.DataFrame({"t": [start + i * width for i in bins], "rps": counts.to_numpy() / width,
-                         "failures/s": failed.to_numpy() / width})
+                         "answered/s": (counts - failed).to_numpy() / width, "failures/s": failed.to_numpy() / width})
 
 
 def dip(result: LoadResult, event: str, width: float) -> float:
-    """Requests in the bin that starts at `event`, as a share of the median whole bin before it (the first bin,
-    the load's ramp, left out)."""
+    """Answered requests in the bin that starts at `event`, as a share of the median whole bin before it (the
+    first bin, the load's ramp, left out). A request that failed at the event (the one a killed worker held)
+    ends quickly, so counting it would hide part of the dip."""
     at = result.events[event]
     bins = binned(result, width, edge=at)
     before = bins[bins["t"] < at].iloc[1:]
-    after = bins.loc[bins["t"] == at, "rps"]
-    return float(after.iloc[0] / before["rps"].median())
+    after = bins.loc[bins["t"] == at, "answered/s"]
+    return float(after.iloc[0] / before["answered/s"].median())

@@ -24,8 +24,8 @@ def test_requests_are_counted_per_bin_and_the_dip_after_an_event_is_its_share_of
     bins = timeline.binned(result, 0.5)
     assert bins["t"].tolist()[:6] == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
     assert bins["rps"].tolist()[:6] == [10.0, 10.0, 10.0, 10.0, 6.0, 4.0]
-    assert bins["failures/s"].tolist()[4] == 2.0
-    assert timeline.dip(result, "kill", 0.5) == 0.6
+    assert bins["failures/s"].tolist()[4] == 2.0 and bins["answered/s"].tolist()[4] == 4.0
+    assert timeline.dip(result, "kill", 0.5) == 0.4  # answered: the failed request does not count
 
 
 def test_a_bin_can_start_at_an_event() -> None:
