@@ -56,7 +56,7 @@ check: check-tools
 	@test -n "$(LAB)" || { echo "which lab? e.g. make check LAB=02 (see labs/README.md)"; exit 2; }
 	COURSE_MODE=quick $(BIN)/python -m course.labs $(LAB)
 
-# Solution cells run, but their outputs are not kept: a committed notebook never shows a task's answer.
+# Every cell runs, solutions and checks too; a check then leaves out its evidence (course/exercises.py).
 # Each pass gets an id (course/recording.py), stamped into every notebook it ran and carried by the stage results
 # saved meanwhile: the committed notebooks must all come from one pass (tests/test_recording.py).
 record: check-tools

@@ -4,12 +4,17 @@
   shows how far off the guess was (`compare`). A guess is never wrong, only far.
 - **Your turn**: a task the learner answers in a cell (`answer = None`); a collapsed solution cell fills the
   answer in only when it was left blank (`or_solution`), so "Run All" and `make test` run the solution; a check
-  cell runs the learner's answer for real and says ✓, or ✗ with a hint (`check`, which raises `NotYet`).
+  cell runs the learner's answer for real and says ✓, or ✗ with a hint (`check`, which raises `NotYet`). While
+  `make record` runs (course.recording), the ✓ leaves its evidence out: it would give the answer away in the
+  committed notebook.
 """
 
 from __future__ import annotations
 
 from bench.numbers import readable
+from course import recording
+
+RECORDED = "checked with the collapsed solution when this notebook was recorded: run it to see your own numbers"
 
 
 class NotYet(AssertionError):
@@ -42,7 +47,7 @@ def check(task: str, ok: bool, evidence: str, hint: str) -> None:
     """✓ when the answer meets the task; otherwise raise NotYet with the evidence and a hint."""
     if not ok:
         raise NotYet(f"✗ {task} — {evidence}\n  hint: {hint}")
-    print(f"✓ {task} — {evidence}")
+    print(f"✓ {task} — {RECORDED if recording.current() else evidence}")
 
 
 def call_wsgi(app: object, path: str) -> str:

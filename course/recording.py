@@ -1,12 +1,11 @@
 """What ties the committed notebooks to one `make record` pass, and keeps a task's answer out of them.
 
 `make record` takes a new id (`--new`: the UTC time and the commit), runs every notebook with it in
-COURSE_RECORDING, then stamps it into each notebook's metadata (`course.recording`) and empties the outputs of
-the cells tagged `solution` and `check` (the collapsed "# Solution:" cell after each "your turn" answer cell, and
-the cell that checks the answer: they run, so that the notebook runs to its end, but a committed notebook never
-shows a task's answer, nor a check's evidence, which would give it away). Stage results saved
-while a recording runs carry its id (course.results), so notebook 07 compares results of this recording only,
-and tests/test_recording.py fails when the committed notebooks come from different recordings.
+COURSE_RECORDING, then stamps it into each notebook's metadata (`course.recording`). The cells tagged `solution`
+and `check` run too, so that every cell has its real output; while a recording runs, `course.exercises.check`
+leaves out its evidence, which would give the task's answer away (tests/test_exercises.py holds them to it).
+Stage results saved while a recording runs carry its id (course.results), so notebook 07 compares the results of
+this recording only, and tests/test_recording.py fails when the committed notebooks come from different ones.
 
     python -m course.recording --new
     python -m course.recording --id ID notebooks/02_gunicorn.ipynb ...
@@ -24,7 +23,6 @@ import nbformat
 
 from bench.paths import REPO
 
-HIDDEN = ("solution", "check")  # a task's collapsed solution, and the cell that checks an answer against it
 ENV = "COURSE_RECORDING"
 
 
@@ -45,17 +43,11 @@ def of(path: Path) -> str:
     return nbformat.read(path, as_version=4).metadata.get("course", {}).get("recording", "")
 
 
-def finish(path: Path, recording: str) -> int:
-    """Stamp `recording` into `path` and empty the outputs of its solution and check cells; how many had any."""
+def stamp(path: Path, recording: str) -> None:
+    """Write `recording` into the notebook at `path`: the pass its outputs come from."""
     nb = nbformat.read(path, as_version=4)
-    cleared = 0
-    for cell in nb.cells:
-        if cell.cell_type == "code" and set(HIDDEN) & set(cell.metadata.get("tags", [])) and cell.outputs:
-            cell.outputs, cell.execution_count = [], None
-            cleared += 1
     nb.metadata.setdefault("course", {})["recording"] = recording
     nbformat.write(nb, path)
-    return cleared
 
 
 def main(args: list[str]) -> int:
@@ -67,7 +59,8 @@ def main(args: list[str]) -> int:
         return 2
     recording, paths = args[1], args[2:]
     for name in paths:
-        print(f"{name}: recording {recording}, {finish(Path(name), recording)} solution or check cell(s) cleared")
+        stamp(Path(name), recording)
+        print(f"{name}: recording {recording}")
     return 0
 
 
