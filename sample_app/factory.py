@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     @cached
     def quote():
         work.wait(settings.quote_cost_ms)
+        work.burn_cpu(settings.quote_cpu_ms)
         found = quotes.random_quote(settings.quotes_db, request.args.get("q") or None)
         if found is None:
             return jsonify(error="Not Found", detail="no quote contains that text"), 404

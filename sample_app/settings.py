@@ -43,6 +43,9 @@ class Settings:
     # Milliseconds /quote spends waiting on its "backend" (stands for a slow query or API call);
     # notebook 07 caches /quote and measures what that saves.
     quote_cost_ms: int = 0
+    # Milliseconds of CPU /quote spends on each answer it computes (stands for rendering a heavy answer);
+    # notebook 07 varies it to find where a shared cache starts saving CPU.
+    quote_cpu_ms: int = 0
     # Response cache for /quote: "none", "simple" (per process, in memory) or "redis" (shared).
     cache: str = "none"
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -80,6 +83,7 @@ class Settings:
             dataset_mb=_int_env("APP_DATASET_MB", 0),
             degraded_ms=_int_env("APP_DEGRADED_MS", 0),
             quote_cost_ms=_int_env("APP_QUOTE_COST_MS", 0),
+            quote_cpu_ms=_int_env("APP_QUOTE_CPU_MS", 0),
             cache=os.environ.get("APP_CACHE") or "none",
             redis_url=os.environ.get("APP_REDIS_URL") or "redis://127.0.0.1:6379/0",
             cache_seconds=_int_env("APP_CACHE_SECONDS", 5),

@@ -21,7 +21,11 @@ class Redis(Server):
 
     @property
     def redis_url(self) -> str:
-        return f"redis://{ports.HOST}:{self.port}/0"
+        return self.database_url(0)
+
+    def database_url(self, number: int) -> str:
+        """The URL of database `number` (0–15): experiments that must not see each other's keys use one each."""
+        return f"redis://{ports.HOST}:{self.port}/{number}"
 
     def command(self) -> list[str]:
         return [env.require("redis"), str(self.config), "--port", str(self.port), "--dir", str(state_dir())]
