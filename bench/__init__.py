@@ -12,16 +12,21 @@ numbers and asserts it, refusing evidence from a generator-bound run.
 Importing the bench does one thing (`bench.leftovers.at_import`): it stops servers left behind by a kernel that
 died (only processes it can prove it started), and arranges for `bench.cleanup()`, which stops everything this
 kernel started, to run when the kernel exits. (With `BENCH_SIMULATE=macos` set, it also makes this process
-see macOS: bench/platforms.py.)
+see macOS: bench/host/platforms.py.)
 """
 
-from bench import env, leftovers, machine, mode, plans, platforms, plots, registry, timeline, wrk
-from bench.claims import ClaimFailed, claim
-from bench.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
-from bench.leftovers import cleanup
-from bench.load import LoadResult, Measurement, measure, run_load, run_on, there_and_back
-from bench.machine import generator_ceiling
+from bench.core import mode, registry
+from bench.core.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
+from bench.host import env, leftovers, platforms
+from bench.host.leftovers import cleanup
+from bench.load import plots, timeline, wrk
+from bench.load.claims import ClaimFailed, claim
+from bench.load.measuring import Measurement, measure, run_on, there_and_back
+from bench.load.result import LoadResult
+from bench.load.runner import run_load
 from bench.servers import DevServer, Gunicorn, Nginx, Redis, Server, Uvicorn, Uwsgi, Wsgiref
+from bench.sizing import machine, plans
+from bench.sizing.machine import generator_ceiling
 
 __all__ = [
     "BenchError", "ClaimFailed", "DevServer", "Gunicorn", "LoadError", "LoadResult", "Measurement",
@@ -30,5 +35,5 @@ __all__ = [
     "run_load", "run_on", "there_and_back", "timeline", "wrk",
 ]
 
-platforms.apply()  # BENCH_SIMULATE=macos: this process sees macOS (bench/platforms.py); nothing otherwise
-leftovers.at_import()  # the one thing importing does: see bench/leftovers.py
+platforms.apply()  # BENCH_SIMULATE=macos: this process sees macOS (bench/host/platforms.py); nothing otherwise
+leftovers.at_import()  # the one thing importing does: see bench/host/leftovers.py

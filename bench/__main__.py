@@ -3,6 +3,6 @@
 
 import sys
 
-from bench import env
+from bench.host import env
 
 sys.exit(env.main(sys.argv[1:]))

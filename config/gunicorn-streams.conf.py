@@ -12,17 +12,35 @@ globals().update({name: value for name, value in
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
 
 # gevent workers: each open stream or socket is a greenlet waiting on the network, not a worker or a thread
-# (needs `gevent` installed). One worker holds up to worker_connections of them; nginx's `streams_total` limit
-# (1000) keeps the total within that.
+# (needs `gevent` installed). One worker holds up to worker_connections of them (gunicorn's settings docs,
+# `worker_connections`); nginx's `streams_total` (500, config/nginx/app.conf) keeps the total below that, with
+# room for the health checks and the odd request that is not a stream.
 worker_class = "gevent"
 workers = int(os.environ.get("GUNICORN_STREAM_WORKERS", "1"))
-worker_connections = 1000
+worker_connections = 600
+# Each held connection is an open file. Below this many, a worker fails to accept ("Too many open files") before
+# it reaches worker_connections: the soft limit is raised toward the hard one at start, and gunicorn's log says
+# so when it cannot be (macOS's default soft limit is 256; a common Linux one, 1024).
+OPEN_FILES_NEEDED = worker_connections + 100
+
+
+def on_starting(server):
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < OPEN_FILES_NEEDED:
+        wanted = OPEN_FILES_NEEDED if hard == resource.RLIM_INFINITY else min(OPEN_FILES_NEEDED, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        soft = wanted
+    if soft != resource.RLIM_INFINITY and soft < OPEN_FILES_NEEDED:
+        server.log.warning("open-file limit %s is below the %s that worker_connections needs: raise it (ulimit -n), "
+                           "or lower worker_connections and nginx's streams_total", soft, OPEN_FILES_NEEDED)
 
 # Under gevent, `timeout` only checks that the worker still answers its master; it cuts off no request
 # (gunicorn's settings docs, `timeout`). What bounds a connection here is the app: a stream ends after
 # APP_STREAM_MAX_SECONDS and writes a heartbeat every APP_STREAM_HEARTBEAT_MS, so a client that left is
-# noticed within that; a WebSocket idle for APP_WS_IDLE_SECONDS is closed. nginx's read timeouts catch a
-# stuck worker.
+# noticed within that; a WebSocket idle for APP_WS_IDLE_SECONDS is closed. nginx's read timeouts only close
+# a connection that stays silent: a greenlet stuck in its work goes on until the app's own code ends it.
 timeout = 30
 
 # Recycling a worker would cut every stream it holds: streams end by themselves within their lifetime instead.

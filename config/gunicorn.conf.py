@@ -1,7 +1,9 @@
 # gunicorn configuration for the sample app.
 #   gunicorn --config config/gunicorn.conf.py sample_app.wsgi:app
 # Command-line flags override anything here (the course's bench sets --bind and --workers that way).
-# Every value below is one notebook 02 measures; see it before changing one.
+# Notebook 02 measures workers, worker_class and threads, timeout and max_requests (and --preload, a flag not
+# set here); see it before changing one. The other values (keepalive, graceful_timeout, forwarded_allow_ips,
+# logging) are not measured in the course.
 import os
 
 # Run gunicorn as an unprivileged user (the course's image runs it as uid 10001). Started as root, it
@@ -23,15 +25,19 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 worker_class = "sync"
 threads = 1
 
-# With sync workers, a request that runs longer than this gets its worker killed and replaced (logged as
-# WORKER TIMEOUT). For other worker classes (gthread, gevent) it only means the worker process must still
-# check in with the master; it cuts off no request (gunicorn's settings docs, `timeout`): there the app's own
-# limit and the proxy's read timeout do. Keep the timeouts in order: the app's own limit (APP_MAX_WORK_MS,
-# 25 s) < this < the proxy's read timeout (nginx's proxy_read_timeout, 35 s in config/nginx/app.conf).
+# With sync workers, a request running longer than this has its worker killed and replaced (WORKER TIMEOUT).
+# With gthread or gevent it only checks that the worker still talks to the master: gunicorn cuts off no
+# request (its settings docs, `timeout`). nginx's proxy_read_timeout (35 s) only stops waiting: the client gets
+# a 504 while the worker works on (notebook 04 measures it). Only the app can bound that work (a deadline in
+# its code, a database statement timeout); APP_MAX_WORK_MS just refuses a ?ms= over 25 s before starting.
+# Keep this below nginx's 35 s, so a stuck sync worker is killed before nginx gives up on it.
 timeout = 30
 # On SIGTERM or HUP, in-flight requests get this long to finish.
 graceful_timeout = 30
-# Seconds to keep an idle client connection open. Behind nginx, a few seconds is plenty.
+# Seconds an idle keep-alive connection stays open. The sync worker ignores it: it closes every connection
+# after one response (gunicorn's settings docs, `keepalive`). With gthread or gevent workers behind nginx's
+# upstream keepalive, set it above the time nginx keeps an idle upstream connection (nginx's upstream docs,
+# `keepalive_timeout`: 60 s by default), or gunicorn closes connections nginx means to reuse. 2: gunicorn's default.
 keepalive = 2
 
 # Recycle each worker after this many requests (plus random jitter so they do not all restart
@@ -44,7 +50,7 @@ max_requests_jitter = 100
 control_socket_disable = True
 
 # Errors to stderr, where a process manager or container runtime collects them. No access log:
-# the proxy in front keeps one, and writing a line per request costs throughput.
+# the proxy in front keeps one, and a line per request costs CPU (not measured in the course).
 errorlog = "-"
 loglevel = "info"
 accesslog = None

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from bench.paths import REPO
+from bench.core.paths import REPO
 from course import recording
 from course.stages import LABS, NOTEBOOKS, STAGES
 

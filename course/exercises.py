@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from bench.numbers import readable
+from bench.core.numbers import readable
 from course import recording
 
 RECORDED = "checked with the collapsed solution when this notebook was recorded: run it to see your own numbers"

@@ -24,8 +24,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from bench import env
-from bench.paths import REPO
+from bench.core.paths import REPO
+from bench.host import env
 from course import recording
 from course.stages import NOTEBOOKS, STAGES, Stage
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.errors import BenchError
-from bench.paths import REPO
+from bench.core.errors import BenchError
+from bench.core.paths import REPO
 from bench.servers import Nginx
 from course import stages
 from course.stages import LABS

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from bench import docker_engine, env
+from bench.host import docker_engine, env
 
 SKIPPED: list[str] = []  # "what did not run" for the notebook's closing summary
 
 
 def _docker() -> str | None:
-    return None if docker_engine.available() else f"no Docker engine answers. {docker_engine.how_to_get_docker()}"
+    return None if docker_engine.available() else f"no Docker engine answers. {docker_engine.docker_hint()}"
 
 
 def _kind() -> str | None:
@@ -31,8 +31,8 @@ def _kubectl() -> str | None:
 
 
 def _compose() -> str | None:
-    from bench.compose import compose_command
-    from bench.errors import MissingToolError
+    from bench.containers.compose import compose_command
+    from bench.core.errors import MissingToolError
 
     try:
         compose_command()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from bench.paths import REPO
+from bench.core.paths import REPO
 
 ENV = "COURSE_RECORDING"
 

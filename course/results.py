@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from bench import env, mode, platforms
-from bench.load import LoadResult, Measurement, run_load, run_on, there_and_back
-from bench.paths import state_dir
+from bench.core import mode
+from bench.core.paths import state_dir
+from bench.host import env, platforms
+from bench.load.measuring import Measurement, run_on, there_and_back
+from bench.load.result import LoadResult
+from bench.load.runner import run_load
 from course import recording, stages
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.paths import REPO
+from bench.core.paths import REPO
 
 NOTEBOOKS, LABS = REPO / "notebooks", REPO / "labs"
 
@@ -111,7 +111,13 @@ def verdict(table: list[dict[str, str]]) -> str:
 
 def tools_table() -> list[dict[str, str]]:
     """bench's tools table with the stages that need each tool."""
-    from bench import env
+    from bench.host import env
+    from bench.k8s import kubectl_skew
+    from course.versions import newer_than_checked
+
+    def note(row: dict[str, str]) -> str:
+        skew = kubectl_skew(row["version"]) if row["tool"] == "kubectl" and row["version"] else ""
+        return skew or newer_than_checked(row["tool"], row["version"])
 
     return [{"tool": row["tool"], "needed by": ", ".join(needing(row["tool"])) or "—",
-             **{k: v for k, v in row.items() if k != "tool"}} for row in env.tools_table()]
+             **{k: v for k, v in row.items() if k != "tool"}, "note": note(row)} for row in env.tools_table()]

@@ -78,8 +78,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["DATASET"] = bytes(range(256)) * (settings.dataset_mb * 4096)
     quotes.build(settings.quotes_db)
     cached = _response_cache(app, settings)
-    # One line per app load: shows whether each worker imports the app or the master did (preload).
-    print(f"sample_app: app created in pid {os.getpid()}", file=sys.stderr, flush=True)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]

@@ -73,7 +73,7 @@ with Pool(os.cpu_count()) as pool:
     shares = pool.map(spin, range(os.cpu_count()))
 print(f"{sum(shares) / len(shares):.2f}")')
     echo "==> every core about half as fast (the suite gets $share of each): ${#hogs[@]} busy loops (pids ${hogs[*]}) in ${hogs_dirs[*]}, the suite in $suite"
-    # The bench counts the loops as a slower CPU, not as other work competing with the server (bench/load.py).
+    # The bench counts the loops as a slower CPU, not as other work competing with the server (bench/load/runner.py).
     export BENCH_BACKGROUND_PIDS="${hogs[*]}" BENCH_CPU_SHARE=$share
     status=0
     bash -c 'echo $$ > "$1/cgroup.procs"; shift; exec "$@"' _ "$suite" "${cmd[@]}" || status=$?
@@ -95,7 +95,7 @@ print(f"{sum(shares) / len(shares):.2f}")')
     echo "==> running '${cmd[*]}' as $user (uid $(id -u "$user")) in $clone"
     # Root keeps a Docker engine answering while the learner's tests run (started only if none answers).
     status=0
-    .venv/bin/python -m bench.dockerd run -- runuser -u "$user" -- env -i HOME="$home" USER="$user" \
+    .venv/bin/python -m bench.host.dockerd run -- runuser -u "$user" -- env -i HOME="$home" USER="$user" \
       PATH=/usr/local/bin:/usr/bin:/bin CI="${CI:-}" bash -lc 'cd "$1" && shift && exec "$@"' _ "$clone" "${cmd[@]}" \
       || status=$?
     exit $status

@@ -13,8 +13,8 @@ import pytest
 import requests
 from jupyter_lab import Lab, stop
 
-from bench import ports
-from bench.paths import REPO
+from bench.core import ports
+from bench.core.paths import REPO
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench import mode
-from bench.load import capacity_cores
+from bench.core import mode
+from bench.load.cpu import capacity_cores
 from course.stages import budget
 
 

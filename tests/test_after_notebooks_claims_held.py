@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench import claims
-from bench.load import capacity_cores
+from bench.load import claims
+from bench.load.cpu import capacity_cores
 
 
 @pytest.mark.last

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psutil
 import pytest
 
-from bench import ports, registry
+from bench.core import ports, registry
 
 
 @pytest.mark.last
@@ -28,7 +28,7 @@ def test_no_child_processes_left() -> None:
 
 @pytest.mark.last
 def test_no_course_container_network_or_volume_left() -> None:
-    from bench import docker_engine
+    from bench.host import docker_engine
 
     if not docker_engine.available():
         pytest.skip("no Docker engine here")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import env, mode, ports
-from bench.errors import BenchError, MissingToolError, PortInUseError
-from bench.templates import render, render_file
+from bench.core import mode, ports
+from bench.core.errors import BenchError, MissingToolError, PortInUseError
+from bench.core.templates import render, render_file
+from bench.host import env
 
 
 def test_modes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -108,13 +109,15 @@ def test_upstream_block_lists_policy_servers_and_keepalive() -> None:
     block = upstream_block([Wsgiref(port=8001), Wsgiref(port=8002)], policy="least_conn", keepalive=8)
     assert block.split("\n        ") == ["least_conn;", "server 127.0.0.1:8001;", "server 127.0.0.1:8002;",
                                           "keepalive 8;"]
-    assert "keepalive" not in upstream_block([Wsgiref(port=1)], keepalive=0)
+    assert "keepalive" not in upstream_block([Wsgiref(port=1)], keepalive=0, nginx_version=(1, 22, 1))
+    # nginx 1.29.7+ keeps upstream connections unless told not to (its CHANGES): "without keepalive" must say so
+    assert "keepalive 0;" in upstream_block([Wsgiref(port=1)], keepalive=0, nginx_version=(1, 30, 0))
 
 
 def test_self_signed_certificate_names_localhost(tmp_path: Path) -> None:
     from cryptography import x509
 
-    from bench.tls import self_signed
+    from bench.servers.tls import self_signed
 
     cert_path, key_path = self_signed(tmp_path)
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
@@ -124,7 +127,7 @@ def test_self_signed_certificate_names_localhost(tmp_path: Path) -> None:
 
 
 def test_the_commands_the_bench_runs_can_be_copied_to_a_terminal() -> None:
-    from bench.load import locust_command
+    from bench.load.runner import locust_command
     from bench.servers import Gunicorn, Uwsgi
 
     server = Gunicorn(workers=2, env={"APP_CACHE": "simple"})
@@ -137,14 +140,14 @@ def test_the_commands_the_bench_runs_can_be_copied_to_a_terminal() -> None:
     uwsgi.port = 9000
     assert uwsgi.shell_command().startswith(".venv/bin/uwsgi --ini config/uwsgi.ini --http-socket 127.0.0.1:9000")
     assert locust_command("http://127.0.0.1:8000", ["/quote", "/io?ms=20"], users=8, duration=10) == (
-        "BENCH_PATHS='/quote /io?ms=20' .venv/bin/python -m locust -f bench/locustfile.py --headless "
+        "BENCH_PATHS='/quote /io?ms=20' .venv/bin/python -m locust -f bench/load/locustfile.py --headless "
         "--host http://127.0.0.1:8000 --users 8 --spawn-rate 8 --run-time 10s FastUser")
     with pytest.raises(BenchError, match=r"127\.0\.0\.1"):
         locust_command("http://example.com", "/")
 
 
 def test_a_stack_is_one_load_target_whose_cpu_is_all_of_its_servers() -> None:
-    from bench.matrix import STACKS, Stack, stack
+    from bench.lessons.matrix import STACKS, Stack, stack
 
     class Fake:
         def __init__(self, url: str, cpu: float, cores: float | None) -> None:

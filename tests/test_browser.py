@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 from jupyter_lab import Lab
 
-from bench import env
-from bench.paths import REPO, state_dir
+from bench.core.paths import REPO, state_dir
+from bench.host import env
 
 pytestmark = pytest.mark.skipif(env.find("chromium") is None and not os.environ.get("CI"),
                                 reason="Chromium is not installed (make test installs it on Debian as root)")

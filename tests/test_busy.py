@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.busy import busy_seconds
+from bench.host.busy import busy_seconds
 
 
 def test_cgroup_v1_per_cpu_counts_only_the_chosen_cpus(tmp_path: Path) -> None:

@@ -1,11 +1,11 @@
-"""Notebook 07's cache arithmetic (bench/caching.py), on made-up rows."""
+"""Notebook 07's cache arithmetic (bench/lessons/caching.py), on made-up rows."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from bench import caching
+from bench.lessons import caching
 
 
 def _runs(cpu: dict[tuple[str, int], float]) -> caching.CacheRuns:

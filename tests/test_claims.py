@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import claims, load, machine, plans
-from bench.claims import ClaimFailed, claim
+from bench.load import claims, cpu
+from bench.load.claims import ClaimFailed, claim
+from bench.load.result import LoadResult
+from bench.sizing import machine, plans
 from sample_app.limits import cpu_limit
 
 BOUND = {"label": "too fast for locust", "generator-bound": True}
@@ -61,7 +63,8 @@ def test_an_interfered_run_stands_only_as_a_lower_bound() -> None:
 
 
 def test_a_refusal_names_the_figures_the_flag_came_from() -> None:
-    from bench.load import LoadResult, Measurement
+    from bench.load.measuring import Measurement
+    from bench.load.result import LoadResult
 
     fields = dict(url="", paths=[], users=16, duration=5, processes=1, user_class="", requests=1000, failures=0,
                   rps=200.0, p50=1, p95=2, p99=3, generator_cpu=20.0, generator_cpu_total=25.0, generator_bound=False,
@@ -74,7 +77,7 @@ def test_a_refusal_names_the_figures_the_flag_came_from() -> None:
 
 
 def test_interference_counts_only_on_a_contended_machine() -> None:
-    from bench.load import generator_share
+    from bench.load.result import generator_share
 
     assert generator_share(0.6, 1.5, 2.0) == pytest.approx(0.4)  # less idle than locust used: its part of the CPU
     assert generator_share(0.1, 0.3, 2.0) == 0.0  # mostly idle: locust took nothing the server wanted
@@ -97,26 +100,24 @@ def test_interference_counts_only_on_a_contended_machine() -> None:
 def test_interference_is_the_same_share_of_the_busy_cpu_on_half_speed_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     from dataclasses import replace
 
-    from bench import load
 
-    run = load.LoadResult("r", "http://127.0.0.1:1", ["/"], 16, 4.0, 1, "fast", 100, 0, 25.0, 1, 2, 3, 10.0, 10.0,
+    run = LoadResult("r", "http://127.0.0.1:1", ["/"], 16, 4.0, 1, "fast", 100, 0, 25.0, 1, 2, 3, 10.0, 10.0,
                           False, None, None, generator_share=0.05)  # type: ignore[arg-type]
     for share in ("1", "0.49"):  # against wrk: 4.4-5.9% cost 3-8%, 9-14% cost 8-23%, both at full and half speed
-        monkeypatch.setenv(load.CPU_SHARE, share)
+        monkeypatch.setenv(cpu.CPU_SHARE, share)
         assert not run.interfered and replace(run, generator_share=0.09).interfered
 
 
 def test_a_simulated_slower_machine_is_not_counted_as_other_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench import load
 
-    monkeypatch.setattr(load, "usable_cpus", lambda: 2.0)
-    monkeypatch.delenv(load.CPU_SHARE, raising=False)  # as on a machine not under portability.sh half
-    monkeypatch.delenv(load.BACKGROUND_PIDS, raising=False)
-    assert load.capacity_cores() == 2.0 and load._background_seconds() == 0.0
-    monkeypatch.setenv(load.CPU_SHARE, "0.5")
-    monkeypatch.setenv(load.BACKGROUND_PIDS, f"{os.getpid()} not-a-pid 999999999")
-    assert load.capacity_cores() == 1.0  # each core gives half: one core's worth in all
-    assert load._background_seconds() > 0  # the busy loops' CPU (here: this process's own) is known
+    monkeypatch.setattr(cpu, "usable_cpus", lambda: 2.0)
+    monkeypatch.delenv(cpu.CPU_SHARE, raising=False)  # as on a machine not under portability.sh half
+    monkeypatch.delenv(cpu.BACKGROUND_PIDS, raising=False)
+    assert cpu.capacity_cores() == 2.0 and cpu._background_seconds() == 0.0
+    monkeypatch.setenv(cpu.CPU_SHARE, "0.5")
+    monkeypatch.setenv(cpu.BACKGROUND_PIDS, f"{os.getpid()} not-a-pid 999999999")
+    assert cpu.capacity_cores() == 1.0  # each core gives half: one core's worth in all
+    assert cpu._background_seconds() > 0  # the busy loops' CPU (here: this process's own) is known
 
 
 def test_a_claim_this_machine_cannot_measure_does_not_fail(monkeypatch: pytest.MonkeyPatch,
@@ -206,7 +207,7 @@ def test_facts_are_cached_per_key(monkeypatch: pytest.MonkeyPatch) -> None:
     machine.facts()
     assert len(measured) == 3
     monkeypatch.setattr(machine, "python_loop_ms", lambda: 1.2 * 60.0)  # `portability.sh half`, a loop run lucky
-    monkeypatch.setenv(load.CPU_SHARE, "0.49")
+    monkeypatch.setenv(cpu.CPU_SHARE, "0.49")
     machine.facts()
     assert len(measured) == 4
     assert {row["fact"] for row in first.table()} >= {"usable cores", "load generator ceiling"}

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import images
-from bench.containers import cpu_percent
-from bench.paths import REPO
+from bench.containers import images
+from bench.containers.container import cpu_percent
+from bench.core.paths import REPO
 from course import needs
 from sample_app.limits import cpu_limit
 
@@ -101,9 +101,9 @@ def test_ci_has_a_docker_engine_so_stage_05_really_runs() -> None:
 
 def test_wait_http_ok_gives_up_when_told_and_times_out() -> None:
 
-    from bench import ports
-    from bench.containers import wait_http_ok
-    from bench.errors import ServerStartError
+    from bench.containers.container import wait_http_ok
+    from bench.core import ports
+    from bench.core.errors import ServerStartError
 
     def exited() -> None:
         raise ServerStartError("container exited")

@@ -6,10 +6,10 @@ import subprocess
 
 import pytest
 
-from bench import images
-from bench.compose import COMPOSE_FILE, compose_command
-from bench.errors import MissingToolError
-from bench.paths import REPO
+from bench.containers import images
+from bench.containers.compose import COMPOSE_FILE, compose_command
+from bench.core.errors import MissingToolError
+from bench.core.paths import REPO
 
 
 @pytest.mark.parametrize("dockerfile", ["docker/Dockerfile", "labs/05/solution/Dockerfile"])

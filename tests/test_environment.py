@@ -10,7 +10,7 @@ from importlib.metadata import packages_distributions
 import nbformat
 import yaml
 
-from bench.paths import REPO
+from bench.core.paths import REPO
 
 # conda-forge packages with no pip counterpart: system tools, not Python packages.
 CONDA_ONLY = {"python", "pip", "nginx", "redis-server"}

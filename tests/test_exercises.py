@@ -12,9 +12,10 @@ import pytest
 import requests
 
 import bench
-from bench import docker_engine, k8s
+from bench import k8s
+from bench.host import docker_engine
+from bench.lessons.streams import holding
 from bench.servers import proxy
-from bench.streams import holding
 from course import exercises
 from course.stages import NOTEBOOKS, STAGES
 
@@ -134,8 +135,8 @@ def test_every_your_turn_task_fails_a_wrong_answer(notebook: str, answer: str, w
     if notebook.startswith("05"):
         if not docker_engine.available():
             pytest.skip("no Docker engine answers (make test starts one)")
-        from bench.containers import AppContainer
-        from bench.images import build
+        from bench.containers.container import AppContainer
+        from bench.containers.images import build
 
         build()  # the production image, as notebook 05 builds it (from the layer cache when it exists)
         namespace["AppContainer"] = AppContainer

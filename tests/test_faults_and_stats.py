@@ -10,8 +10,8 @@ import pytest
 import requests
 
 import bench
-from bench.faults import KillWorker
-from bench.uwsgi_stats import StatsPoller
+from bench.lessons.faults import KillWorker
+from bench.lessons.uwsgi_stats import StatsPoller
 
 
 def test_kill_worker_times_the_replacement() -> None:

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bench import env, k8s
-from bench.errors import BenchError
+from bench import k8s
+from bench.core.errors import BenchError
+from bench.core.paths import REPO
+from bench.host import env
+from bench.k8s import cluster as kind
 
 needs_kubectl = pytest.mark.skipif(env.find("kubectl") is None and not os.environ.get("CI"),
                                    reason="kubectl is needed to render kustomizations")
@@ -59,7 +62,7 @@ def test_kind_config_gets_the_host_port_asked_for() -> None:
 
 
 def test_live_path_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(k8s, "_tool", lambda name: name)  # the bare names, wherever this machine has them
+    monkeypatch.setattr(kind, "_tool", lambda name: name)  # the bare names, wherever this machine has them
     cluster = k8s.Cluster(name="t", host_port=18080, image="img:1")
     assert cluster.create()[:5] == ["kind", "create", "cluster", "--name", "t"]
     written = cluster.create()[cluster.create().index("--config") + 1]
@@ -111,8 +114,9 @@ class _Canned:
 def test_an_existing_cluster_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     canned = _Canned({"version": f"kind {k8s.KIND_RELEASE}.0 go1.24.2 linux/amd64", "get clusters": "kind\nt\n"})
     monkeypatch.setattr(k8s.Cluster, "run", lambda self, argv, timeout=600: canned(argv))
+    monkeypatch.setattr(env, "version", lambda name: k8s.KUBERNETES_VERSION)  # a kubectl within the skew
     registered = []
-    monkeypatch.setattr(k8s.atexit, "register", registered.append)
+    monkeypatch.setattr(kind.atexit, "register", registered.append)
     with pytest.raises(BenchError, match="already exists"):
         k8s.Cluster(name="t").up()
     assert not any("create" in argv for argv in canned.ran) and registered == []  # nothing created, nothing deleted
@@ -121,9 +125,10 @@ def test_an_existing_cluster_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> N
 def test_up_creates_then_loads_through_an_archive(monkeypatch: pytest.MonkeyPatch) -> None:
     canned = _Canned({"version": f"kind {k8s.KIND_RELEASE}.0 go1.24.2 linux/amd64", "get clusters": "other\n"})
     monkeypatch.setattr(k8s.Cluster, "run", lambda self, argv, timeout=600: canned(argv))
-    monkeypatch.setattr(k8s, "_tool", lambda name: name)
+    monkeypatch.setattr(env, "version", lambda name: k8s.KUBERNETES_VERSION)  # a kubectl within the skew
+    monkeypatch.setattr(kind, "_tool", lambda name: name)
     registered = []
-    monkeypatch.setattr(k8s.atexit, "register", registered.append)
+    monkeypatch.setattr(kind.atexit, "register", registered.append)
     k8s.Cluster(name="t").up()
     assert [argv[:3] for argv in canned.ran][2:] == [["kind", "create", "cluster"], ["docker", "save", "--output"],
                                                     ["kind", "load", "image-archive"]]
@@ -132,9 +137,9 @@ def test_up_creates_then_loads_through_an_archive(monkeypatch: pytest.MonkeyPatc
 
 def test_a_slow_first_pull_gets_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     def too_slow(*args: object, **kwargs: object) -> None:
-        raise k8s.subprocess.TimeoutExpired(["kind", "create"], 1800)
+        raise kind.subprocess.TimeoutExpired(["kind", "create"], 1800)
 
-    monkeypatch.setattr(k8s.subprocess, "run", too_slow)
+    monkeypatch.setattr(kind.subprocess, "run", too_slow)
     with pytest.raises(BenchError, match="node image of about 1 GB"):
         k8s.Cluster().run(["kind", "create", "cluster"], timeout=1800)
 
@@ -206,13 +211,13 @@ def test_the_app_is_awaited_through_the_port_mapping(monkeypatch: pytest.MonkeyP
     class Answer:
         def raise_for_status(self) -> None:
             if len(calls) < 3:  # kube-proxy has not programmed the Service yet: connection refused, twice
-                raise k8s.requests.ConnectionError("refused")
+                raise kind.requests.ConnectionError("refused")
 
     def get(url: str, timeout: float) -> Answer:
         calls.append(url)
         return Answer()
 
-    monkeypatch.setattr(k8s.requests, "get", get)
+    monkeypatch.setattr(kind.requests, "get", get)
     k8s.Cluster(host_port=18080).wait_answering(timeout=5, interval=0)
     assert calls == ["http://127.0.0.1:18080/healthz"] * 3
 
@@ -220,7 +225,7 @@ def test_the_app_is_awaited_through_the_port_mapping(monkeypatch: pytest.MonkeyP
 def test_lab06_live_check_reports_a_failed_setup_as_a_cross(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("lab06_check", k8s.REPO / "labs" / "06" / "check.py")
+    spec = importlib.util.spec_from_file_location("lab06_check", REPO / "labs" / "06" / "check.py")
     lab = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(lab)
     monkeypatch.setattr(lab.images, "build", lambda *args, **kwargs: None)
@@ -250,3 +255,24 @@ def test_the_base_deployment_keeps_its_promises_and_a_broken_one_does_not() -> N
     assert [name for name, ok in kept.items() if not ok] == [
         "image tag pinned", "readiness on /readyz, liveness on /healthz", "runs as the image's non-root uid",
         "never below desired count in a rollout", "preStop pause shorter than the grace period"]
+
+
+def test_kubectl_more_than_one_minor_from_the_node_image_is_named() -> None:
+    assert k8s.kubectl_skew("1.37.2", server="1.37.0") == ""
+    assert k8s.kubectl_skew("v1.36.0", server="1.37.0") == ""
+    assert "install kubectl 1.36–1.38" in k8s.kubectl_skew("v1.32.4-dispatcher", server="1.37.0")
+
+
+def test_up_refuses_a_kubectl_outside_the_skew_before_it_creates_anything(monkeypatch: pytest.MonkeyPatch) -> None:
+    canned = _Canned({"version": f"kind {k8s.KIND_RELEASE}.0 go1.24.2 linux/amd64", "get clusters": "other\n"})
+    monkeypatch.setattr(k8s.Cluster, "run", lambda self, argv, timeout=600: canned(argv))
+    monkeypatch.setattr(env, "version", lambda name: "1.30.2")
+    with pytest.raises(BenchError, match="version-skew policy"):
+        k8s.Cluster(name="t").up()
+    assert not any("create" in argv for argv in canned.ran)
+
+
+def test_the_prestop_pause_is_read_from_either_form() -> None:
+    assert k8s.prestop_pause({"lifecycle": {"preStop": {"sleep": {"seconds": 5}}}}) == 5
+    assert k8s.prestop_pause({"lifecycle": {"preStop": {"exec": {"command": ["sleep", "7"]}}}}) == 7
+    assert k8s.prestop_pause({}) == 0

@@ -80,3 +80,20 @@ def test_the_measuring_machinery_stays_out_of_the_way(stage) -> None:
     comments = [line.strip() for c in _cells(stage) if c.cell_type == "code" for line in c.source.splitlines()
                 if "#" in line and MACHINERY_COMMENT.search(line.split("#", 1)[1])]
     assert stage.number == "00" or not comments, f"{stage.notebook}: {comments}"
+
+
+# What a load printed before the bench went quiet: a line per run that the learner did not ask for.
+UNASKED_LOAD_LINE = re.compile(r": \d+(\.\d+)? s of load, generator CPU")
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.number)
+def test_a_recorded_notebook_is_quiet(stage) -> None:
+    """d2l's helper library prints nothing a learner did not ask for: no stderr in a recording (start-up lines,
+    pull errors, warnings), and no line per load run (a flagged run prints one line, which is allowed)."""
+    noisy = {}
+    for index, cell in enumerate(_cells(stage)):
+        for output in cell.get("outputs", []):
+            text = output.get("text", "")
+            if output.get("name") == "stderr" or UNASKED_LOAD_LINE.search(text):
+                noisy[index] = text.strip().splitlines()[:2]
+    assert not noisy, f"{stage.notebook}: outputs a learner did not ask for, by cell: {noisy}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bench.paths import REPO
+from bench.core.paths import REPO
 
 
 def test_ruff_check() -> None:

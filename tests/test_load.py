@@ -8,21 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from bench import load
-from bench.errors import BenchError, LoadError
-from bench.load import _percentile, _read_history, _timeseries, measure, run_load
-from bench.machine import generator_ceiling
+from bench.core.errors import BenchError, LoadError
+from bench.load import measuring
+from bench.load.measuring import Measurement, measure, there_and_back
+from bench.load.result import GENERATOR_BOUND_CPU
+from bench.load.runner import _percentile, _read_history, _timeseries, run_load
 from bench.servers import DevServer, Gunicorn
+from bench.sizing.machine import generator_ceiling
 
 pytestmark = pytest.mark.load
 
 
 def test_result_from_a_real_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("BENCH_PROGRESS", "line")  # as `make record` runs: one line per run, once it is over
+    monkeypatch.setenv("BENCH_PROGRESS", "line")  # as `make record` runs: no bar, and nothing printed unflagged
     with Gunicorn(workers=2) as server:
         result = run_load(server, "/io?ms=20", users=4, duration=3)
     printed = capsys.readouterr()
-    assert printed.out.count("s of load, generator CPU") == 1 and "█" not in printed.err
+    assert printed.out == result.flag_line() + ("\n" if result.flag_line() else "") and "█" not in printed.err
     assert result.requests > 50 and result.failures == 0
     assert result.p50 >= 20  # every request waits 20 ms
     assert 0 < result.rps <= 4 / 0.020  # 4 users, each at most one request per 20 ms
@@ -43,7 +45,7 @@ def test_generator_bound_flag_stays_down_when_the_server_is_the_limit() -> None:
     with Gunicorn(workers=1) as server:
         result = run_load(server, "/io?ms=100", users=4, duration=3)
     assert not result.generator_bound, str(result)
-    assert result.generator_cpu < load.GENERATOR_BOUND_CPU
+    assert result.generator_cpu < GENERATOR_BOUND_CPU
 
 
 def test_server_dying_mid_run_counts_failures_without_crashing() -> None:
@@ -139,7 +141,7 @@ def test_measure_repeats_and_reports_the_spread() -> None:
 
 
 def test_saturate_ramps_until_throughput_stops_rising() -> None:
-    from bench.matrix import saturate
+    from bench.lessons.matrix import saturate
 
     with Gunicorn(workers=1) as server:  # one sync worker: 2 users cannot do better than 1 on /io
         best, ramp = saturate(server, "/io?ms=20", [1, 2, 4], gain=1.3, repeats=2, duration=2)
@@ -157,15 +159,15 @@ def test_rate_offers_a_fixed_load_whatever_the_server_could_take() -> None:
 def test_there_and_back_runs_each_experiment_in_order_then_in_reverse() -> None:
     calls: list[str] = []
     experiments = {name: (lambda name=name: calls.append(name) or name) for name in "abc"}
-    measured = load.there_and_back(experiments)  # type: ignore[arg-type]
+    measured = there_and_back(experiments)  # type: ignore[arg-type]
     assert calls == ["a", "b", "c", "c", "b", "a"]
     assert {name: m.runs for name, m in measured.items()} == {"a": ["a", "a"], "b": ["b", "b"], "c": ["c", "c"]}
 
 
-def _queue_left_behind(repeats_settle: bool, monkeypatch: pytest.MonkeyPatch) -> load.Measurement:
+def _queue_left_behind(repeats_settle: bool, monkeypatch: pytest.MonkeyPatch) -> Measurement:
     """One sync worker, 40 users waiting 100 ms each: every run leaves 4 s of queued requests behind it."""
     if not repeats_settle:
-        monkeypatch.setattr(load, "settle", lambda target, timeout=0: None)
+        monkeypatch.setattr(measuring, "settle", lambda target, timeout=0: None)
     with Gunicorn(workers=1) as server:
         return measure(server, "/io?ms=100", repeats=2, users=40, duration=2, progress=False)
 
@@ -178,7 +180,7 @@ def test_repeats_start_once_the_last_runs_queue_is_served(monkeypatch: pytest.Mo
 
 
 def test_a_process_tree_s_cpu_counts_workers_that_stop_before_the_end() -> None:
-    from bench.load import _tree_rate
+    from bench.load.cpu import _tree_rate
 
     master = [(0.0, 0.0), (1.0, 0.1), (2.0, 0.2), (3.0, 0.3)]  # 0.1 core
     worker = [(1.0, 0.5), (2.0, 1.0)]  # half a core, gone before the last sample
@@ -188,7 +190,7 @@ def test_a_process_tree_s_cpu_counts_workers_that_stop_before_the_end() -> None:
 
 
 def test_the_cpu_figures_count_only_the_time_locust_sent_requests() -> None:
-    from bench.load import LOAD_WARMUP, _tree_rate, load_window
+    from bench.load.cpu import LOAD_WARMUP, _tree_rate, load_window
 
     # locust's start-up takes a core for a second and a half, then it sends requests at a tenth of a core
     locust = [(0.5, 0.5), (1.0, 1.0), (1.5, 1.5), (2.0, 1.55), (2.5, 1.6), (3.0, 1.65), (3.5, 1.7)]

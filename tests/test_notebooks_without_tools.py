@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from bench.paths import REPO
+from bench.core.paths import REPO
 
 
 @pytest.mark.parametrize(("notebook", "without"), [("05_docker.ipynb", "docker,compose"),

@@ -1,4 +1,4 @@
-"""Cores kept apart for locust where there are spare ones (bench.partition): the plan, and the pinning in a real run."""
+"""Cores kept apart for locust where there are spare ones (bench.host.partition): the plan, and the pinning."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import os
 import psutil
 import pytest
 
-from bench import partition
-from bench.load import run_load
-from bench.partition import Partition, plan
+from bench.host import partition
+from bench.host.partition import Partition, plan
+from bench.load.runner import run_load
 from bench.servers import Gunicorn
 
 

@@ -2,14 +2,15 @@
 
 The facts are this reference machine's speeds (one locust process ~8,000 req/s against nginx, one app worker
 ~1,600 req/s on `/`, locust ~0.4 ms of CPU per request) on machines of other sizes; the cores kept for the
-generator come from `bench.partition.plan`, as `machine.measure` takes them."""
+generator come from `bench.host.partition.plan`, as `machine.measure` takes them."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench import partition, plans
-from bench.machine import Facts
+from bench.host import partition
+from bench.sizing import plans
+from bench.sizing.machine import Facts
 
 CORES = [1, 2, 4, 8, 16, 64]
 

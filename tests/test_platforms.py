@@ -15,15 +15,15 @@ from types import SimpleNamespace
 import psutil
 import pytest
 
-from bench import docker_engine, env, network, platforms, procs
-from bench.paths import REPO
+from bench.core.paths import REPO
+from bench.host import docker_engine, env, network, platforms, procs
 from bench.servers.base import Server
 
 SIMULATED_MAC_CHECKS = """
 import os, subprocess, sys, psutil
 import bench
-from bench import network, platforms, procs
-from bench.busy import busy_seconds
+from bench.host import network, platforms, procs
+from bench.host.busy import busy_seconds
 from sample_app.limits import cpu_limit, usable_cpus
 assert platforms.name() == "macos"
 assert not hasattr(os, "sched_getaffinity") and not hasattr(psutil.Process, "cpu_affinity")
@@ -224,7 +224,7 @@ def test_the_engine_is_found_through_docker_context(monkeypatch: pytest.MonkeyPa
 
 
 def test_the_machine_keeps_its_identity_when_its_host_name_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench import machine
+    from bench.sizing import machine
     from course import results
 
     before = (platforms.machine_uid(), machine.cache_key(), results.machine_id())

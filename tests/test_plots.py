@@ -8,8 +8,8 @@ matplotlib.use("Agg")
 
 import pandas as pd
 
-from bench import plots
-from bench.load import LoadResult
+from bench.load import plots
+from bench.load.result import LoadResult
 
 
 def _rows() -> pd.DataFrame:
@@ -78,7 +78,7 @@ def test_measured_vs_expected_draws_both() -> None:
 def test_numbers_keep_the_digits_their_size_deserves() -> None:
     import pandas as pd
 
-    from bench.numbers import readable
+    from bench.core.numbers import readable
 
     numpy_int = pd.Series([2048]).iloc[0]  # what a DataFrame hands out
     assert [readable(v) for v in (12345.6, 56.78, 0.2449, 0.0123, 3.0, numpy_int, float("nan"), "x")] == \

@@ -14,9 +14,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench import dockerd, paths, ports, registry
-from bench.errors import BenchError, UnsafeStateDir
-from bench.load import run_load
+from bench.core import paths, ports, registry
+from bench.core.errors import BenchError, UnsafeStateDir
+from bench.host import dockerd
+from bench.load.runner import run_load
 
 DEAD_OWNER = {"owner_pid": 1, "owner_create_time": 0.0}  # pid 1 never started at time 0: its owner is gone
 
@@ -189,7 +190,7 @@ def test_dockerd_run_stops_only_an_engine_it_started(monkeypatch: pytest.MonkeyP
 
 
 def test_cleanup_removes_the_configs_of_servers_that_are_gone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench import leftovers
+    from bench.host import leftovers
 
     monkeypatch.setattr(leftovers, "state_dir", lambda: tmp_path)
     monkeypatch.setattr(leftovers.registry, "entries", lambda: [])

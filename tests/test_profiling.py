@@ -1,4 +1,4 @@
-"""bench.profiling: cProfile, werkzeug's ProfilerMiddleware and py-spy find the report's hot spot."""
+"""bench.lessons.profiling: cProfile, werkzeug's ProfilerMiddleware and py-spy find the report's hot spot."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import profiling
+from bench.lessons import profiling
 
 SLOW = "/report?catalogue=12"
 

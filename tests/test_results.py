@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench import mode
+from bench.core import mode
 from course import results
 
 

@@ -18,12 +18,12 @@ import psutil
 import pytest
 import requests
 
-from bench import paths, registry
-from bench.errors import BenchError
-from bench.load import run_load
-from bench.network import NO_SECOND_CLIENT, second_client
+from bench.core import paths, registry
+from bench.core.errors import BenchError
+from bench.host.network import NO_SECOND_CLIENT, second_client
+from bench.lessons.streams import Streams, answer_to_one_more, limits_in, ws_close
+from bench.load.runner import run_load
 from bench.servers import AppProxy, Gunicorn, Server, Uwsgi, proxy, streams_server
-from bench.streams import Streams, answer_to_one_more, limits_in, ws_close
 from sample_app.settings import Settings
 
 pytestmark = [pytest.mark.security,

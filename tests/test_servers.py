@@ -12,10 +12,11 @@ import pytest
 import requests
 
 import bench
-from bench import env, ports, registry
-from bench.errors import MissingToolError, PortInUseError, ServerStartError
+from bench.core import ports, registry
+from bench.core.errors import MissingToolError, PortInUseError, ServerStartError
+from bench.host import env
+from bench.lessons.slow_clients import time_request
 from bench.servers import DevServer, Gunicorn, Nginx, Server, Uwsgi, Wsgiref
-from bench.slow_clients import time_request
 
 FACTORIES = {
     "dev threaded": lambda: DevServer(threaded=True),
@@ -161,7 +162,7 @@ def test_a_changed_module_is_imported_anew_even_within_the_second(monkeypatch) -
     import subprocess
     import sys
 
-    from bench.reloading import ChangingApp
+    from bench.lessons.reloading import ChangingApp
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     ask = [sys.executable, "-c", "import version; print(version.VERSION)"]

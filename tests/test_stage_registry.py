@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bench import env
-from bench.paths import REPO
+from bench.core.paths import REPO
+from bench.host import env
 from course import full_run, stages
 from course.stages import LABS, NOTEBOOKS, STAGES
 

@@ -1,12 +1,12 @@
-"""bench.streams: long-lived connections held open against real servers (small counts, a few seconds)."""
+"""bench.lessons.streams: long-lived connections held open against real servers (small counts, a few seconds)."""
 
 from __future__ import annotations
 
 import pytest
 
 import bench
-from bench.errors import BenchError
-from bench.streams import Streams, holding, probe, read_events
+from bench.core.errors import BenchError
+from bench.lessons.streams import Streams, holding, probe, read_events
 
 
 def test_only_loopback_and_known_kinds() -> None:

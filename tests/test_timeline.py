@@ -1,11 +1,11 @@
-"""bench.timeline: requests counted in bins shorter than a second, and the dip after an event."""
+"""bench.load.timeline: requests counted in bins shorter than a second, and the dip after an event."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from bench import timeline
-from bench.load import LoadResult
+from bench.load import timeline
+from bench.load.result import LoadResult
 
 
 def _result(ends: list[float], failed: list[int], events: dict[str, float]) -> LoadResult:

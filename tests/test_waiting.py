@@ -1,10 +1,10 @@
-"""bench.waiting.until: the bench's one readiness helper."""
+"""bench.core.waiting.until: the bench's one readiness helper."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.waiting import until
+from bench.core.waiting import until
 
 
 def test_until_returns_the_first_true_value_and_the_time_it_took() -> None:

@@ -17,9 +17,11 @@ from itertools import pairwise
 import pandas as pd
 import pytest
 
-from bench import claims, env, load, wrk
-from bench.errors import BenchError, LoadError
-from bench.load import LoadResult, run_load
+from bench.core.errors import BenchError, LoadError
+from bench.host import env
+from bench.load import claims, cpu, wrk
+from bench.load.result import LoadResult
+from bench.load.runner import run_load
 from bench.servers import DevServer, Gunicorn, Server
 
 TOLERANCE = 0.15
@@ -61,9 +63,9 @@ def test_a_wrk_run_is_flagged_by_the_rules_locust_runs_are_held_to(monkeypatch: 
     assert not clean.generator_bound and not clean.interfered
     assert replace(clean, generator_share=0.1).interfered
     assert replace(clean, generator_cores=0.9).generator_bound
-    monkeypatch.setenv(load.CPU_SHARE, "0.49")  # a half-speed core: bound at half the CPU, as locust is
+    monkeypatch.setenv(cpu.CPU_SHARE, "0.49")  # a half-speed core: bound at half the CPU, as locust is
     assert replace(clean, generator_cores=0.5).generator_bound
-    monkeypatch.delenv(load.CPU_SHARE)
+    monkeypatch.delenv(cpu.CPU_SHARE)
     assert claims._flagged([replace(clean, generator_share=0.1)], "interfered") == [
         "dev (wrk) (generator cores 0.050, generator share of the busy CPU 0.10)"]
     assert "⚠" in str(replace(clean, generator_share=0.1)) and "⚠" not in str(clean)

@@ -14,11 +14,12 @@ from typing import ClassVar
 import psutil
 import requests
 
-from bench import leftovers, platforms, ports, registry
-from bench.commands import shell
-from bench.errors import BenchError, ServerStartError
-from bench.paths import REPO, state_dir
-from bench.waiting import until
+from bench.core import ports, registry
+from bench.core.commands import shell
+from bench.core.errors import BenchError, ServerStartError
+from bench.core.paths import REPO, state_dir
+from bench.core.waiting import until
+from bench.host import leftovers, platforms
 
 APP = "sample_app.wsgi:app"
 _ERROR_LINE = re.compile(r"\w*(Error|Exception)\b:|\[emerg\]|^Error:")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import ports
+from bench.core import ports
 from bench.servers.base import APP, Server
 
 
@@ -41,7 +41,7 @@ class Wsgiref(Server):
         self.app = app
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "bench.wsgiref_serve", self.app, str(self.port)]
+        return [sys.executable, "-m", "bench.servers.wsgiref_serve", self.app, str(self.port)]
 
     def max_cores(self) -> float:
         return 1.0

@@ -8,11 +8,12 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import env, ports
-from bench.errors import ServerStartError
-from bench.paths import CONFIG
+from bench.core import ports
+from bench.core.errors import ServerStartError
+from bench.core.paths import CONFIG
+from bench.core.waiting import until
+from bench.host import env
 from bench.servers.base import APP, Server
-from bench.waiting import until
 
 READY_LINE = "Worker ready (pid:"  # logged by config/gunicorn.conf.py's post_worker_init hook
 
@@ -25,10 +26,15 @@ class Gunicorn(Server):
 
     def __init__(self, workers: int | None = None, worker_class: str | None = None, threads: int | None = None,
                  app: str = APP, config: Path = CONFIG / "gunicorn.conf.py", args: Sequence[str] = (),
-                 **kw: object) -> None:
+                 protocol: str = "http", **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.workers, self.worker_class, self.threads = workers, worker_class, threads
         self.app, self.config, self.args = app, config, list(args)
+        if protocol == "uwsgi":  # gunicorn 24+: the uwsgi protocol, for nginx's uwsgi_pass; it answers no HTTP
+            self.args += ["--protocol", "uwsgi"]
+            self.ready_path = None
+        elif protocol != "http":
+            raise ValueError(f"protocol must be http or uwsgi, got {protocol!r}")
 
     def command(self) -> list[str]:
         overrides = {"--workers": self.workers, "--worker-class": self.worker_class, "--threads": self.threads}

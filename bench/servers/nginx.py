@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import subprocess
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 
-from bench import env, ports
-from bench.paths import CONFIG, REPO, state_dir
+from bench.core import ports
+from bench.core.paths import CONFIG, REPO, state_dir
+from bench.core.templates import render_file
+from bench.host import env
 from bench.servers.base import Server
-from bench.templates import render_file
-from bench.tls import self_signed
+from bench.servers.tls import self_signed
 
 
 class Nginx(Server):
@@ -78,14 +81,35 @@ POLICIES = {"round-robin": "", "least_conn": "least_conn;", "ip_hash": "ip_hash;
 TEMPLATES = {"http": "app.conf", "uwsgi": "uwsgi.conf"}
 
 
-def upstream_block(servers: Sequence[Server], policy: str = "round-robin", keepalive: int = 16) -> str:
-    """The inside of an `upstream` block: policy, one server line per app server, keepalive."""
+# nginx 1.29.7 (mainline) and 1.30 (stable) keep idle connections to every upstream by default (`keepalive 32
+# local`) and speak HTTP/1.1 to them (nginx's CHANGES for 1.29.7); before, an upstream without `keepalive` opened a
+# connection per request. Only `keepalive 0;` turns it off there, and older releases refuse a 0.
+KEEPALIVE_BY_DEFAULT = (1, 29, 7)
+
+
+@cache
+def version() -> tuple[int, ...]:
+    """The installed nginx's version, e.g. (1, 22, 1); (0,) when it cannot be read."""
+    try:
+        out = subprocess.run([env.require("nginx"), "-v"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return (0,)
+    found = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", out.stderr + out.stdout)
+    return tuple(int(part) for part in found.groups()) if found else (0,)
+
+
+def upstream_block(servers: Sequence[Server], policy: str = "round-robin", keepalive: int = 16,
+                   nginx_version: tuple[int, ...] | None = None) -> str:
+    """The inside of an `upstream` block: policy, one server line per app server, keepalive (0: none, said
+    explicitly where nginx would keep connections anyway)."""
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {sorted(POLICIES)}, got {policy!r}")
     lines = [POLICIES[policy]] if POLICIES[policy] else []
     lines += [f"server {ports.HOST}:{s.port};" for s in servers]
     if keepalive:
         lines.append(f"keepalive {keepalive};")
+    elif (nginx_version or version()) >= KEEPALIVE_BY_DEFAULT:
+        lines.append("keepalive 0;")
     return "\n        ".join(lines)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import env, ports
-from bench.paths import CONFIG, state_dir
+from bench.core import ports
+from bench.core.paths import CONFIG, state_dir
+from bench.host import env
 from bench.servers.base import Server
 
 

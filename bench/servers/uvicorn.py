@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bench import env, ports
+from bench.core import ports
+from bench.host import env
 from bench.servers.base import Server
 
 ASGI_APP = "sample_app.asgi:app"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import requests
 
-from bench import env, ports
-from bench.paths import CONFIG, state_dir
+from bench.core import ports
+from bench.core.paths import CONFIG, state_dir
+from bench.host import env
 from bench.servers.base import APP, Server
 
 
@@ -66,9 +67,10 @@ def changed_ini(base: Path, changes: dict[str, str | None], dest: Path) -> Path:
 
 
 def reload_binary(uwsgi: str) -> list[str]:
-    """`--binary-path` for pyuwsgi (uWSGI as a Python package): on a reload uWSGI executes itself again, and by
-    default from the real interpreter behind the virtual environment's `python`, which does not see the
-    environment's packages, so the reload fails and uWSGI exits (measured in notebook 03). This environment's
+    """`--binary-path` for pyuwsgi (uWSGI as a Python package). On a reload uWSGI executes its binary again; with
+    pyuwsgi that binary is the Python interpreter, and uWSGI finds the real one behind the virtual environment,
+    not the environment's `python`, so the reloaded process lacks the environment's packages and exits (found
+    while building notebook 03, which always passes this flag: no cell shows the failure). This environment's
     python keeps them. A compiled `uwsgi` binary needs nothing."""
     try:
         first_line = Path(uwsgi).read_bytes()[:200].split(b"\n", 1)[0]

@@ -15,7 +15,7 @@ from wsgiref.validate import validator
 
 import requests
 
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 from bench.servers import Gunicorn
 from course.labs import Check
 

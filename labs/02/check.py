@@ -6,8 +6,9 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench import env, run_load
-from bench.errors import BenchError
+from bench import run_load
+from bench.core.errors import BenchError
+from bench.host import env
 from bench.servers import APP, Gunicorn
 from course.labs import Check
 

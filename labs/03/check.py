@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from bench.errors import BenchError, ServerStartError
+from bench.core.errors import BenchError, ServerStartError
 from bench.servers import Uwsgi
 from course.labs import Check
 

@@ -7,9 +7,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench import docker_engine, images
-from bench.containers import AppContainer
-from bench.errors import BenchError
+from bench.containers import images
+from bench.containers.container import AppContainer
+from bench.core.errors import BenchError
+from bench.host import docker_engine
 from course.labs import Check
 
 NEEDS = "docker"

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from bench import images, k8s, ports
-from bench.errors import BenchError
+from bench import k8s
+from bench.containers import images
+from bench.core import ports
+from bench.core.errors import BenchError
 from course import needs
 from course.labs import Check, skipped
 
@@ -38,8 +40,7 @@ def check(directory: Path) -> Iterator[Check]:
     rolling = deployment["spec"].get("strategy", {}).get("rollingUpdate", {})
     pre_stop = app.get("lifecycle", {}).get("preStop")
     grace = pod.get("terminationGracePeriodSeconds", 30)
-    command = (pre_stop or {}).get("exec", {}).get("command", [])
-    pause = int(command[-1]) if len(command) == 2 and command[0] == "sleep" and command[1].isdigit() else 0
+    pause = k8s.prestop_pause(app)
     offline = [
         Check("rollingUpdate.maxUnavailable is 0", str(rolling.get("maxUnavailable", "25%")) in ("0", "0%"),
               f"it is {rolling.get('maxUnavailable', '25% (the default)')}"),

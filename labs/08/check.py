@@ -8,8 +8,8 @@ from pathlib import Path
 
 import requests
 
+from bench.lessons.streams import Streams, answer_to_one_more, read_events
 from bench.servers import Gunicorn, Nginx
-from bench.streams import Streams, answer_to_one_more, read_events
 from course.labs import Check, start_nginx
 
 SOCKETS = 10  # the most long-lived connections one client may hold

@@ -1,0 +1,2 @@
+"""Docker for stage 05: images (built offline when no registry answers), running containers with limits, and
+compose stacks."""

@@ -1,0 +1,146 @@
+"""One way to state a claim: in words, with the numbers that support it, asserted, honestly.
+
+    claim("gevent overlaps waiting far better than one thread", gevent_rps >= 5 * sync_rps,
+          evidence={"gevent req/s": gevent_rps, "sync req/s": sync_rps}, runs=[gevent_run, sync_run])
+
+- prints `✓ claim — numbers` when the measurement supports it;
+- raises `ClaimFailed` with the numbers when it does not;
+- refuses evidence from a run where the load generator was the bottleneck or took CPU the server
+  needed (`refused`; an interfered run may still stand as a lower bound, `at_least=`), and says
+  "not measurable on this machine" with the reason when the machine lacks what the claim needs
+  (`needs_cores`), instead of failing. Both are recorded: the test suite fails if any claim was
+  refused or not measurable on a machine with a spare core (the CI machine).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.core.numbers import readable
+from bench.core.paths import state_dir
+from sample_app.limits import usable_cpus
+
+HELD, FAILED, REFUSED, UNMEASURABLE = "held", "failed", "refused", "not measurable"
+
+
+class ClaimFailed(AssertionError):
+    """The measurement contradicts the claim."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    statement: str
+    status: str
+    evidence: str
+    reason: str
+    at: float
+
+    def _ipython_display_(self) -> None:
+        """Shown once, by `claim` itself: nothing more when a cell ends with a claim."""
+
+    def __str__(self) -> str:
+        mark = {HELD: "✓", FAILED: "✗", REFUSED: "–", UNMEASURABLE: "–"}[self.status]
+        text = f"{mark} {self.statement}" + (f" — {self.evidence}" if self.evidence else "")
+        if self.status in (REFUSED, UNMEASURABLE):
+            text += f"\n  not measurable on this machine: {self.reason}"
+        return text
+
+
+def _evidence(evidence: Mapping[str, object] | str) -> str:
+    if isinstance(evidence, str):
+        return evidence
+    return ", ".join(f"{name} {readable(value)}" for name, value in evidence.items())
+
+
+# The figures a flag is decided from (bench.load, bench.wrk), named for the refusal's reason: what fired, and why.
+_FIGURES = {"generator_cpu": "locust's busiest process % of a core", "generator_cpu_total": "locust % of a core",
+            "generator_cores": "generator cores", "generator_share": "generator share of the busy CPU",
+            "machine_busy": "machine busy cores", "server_busy": "server busy cores",
+            "generator CPU %": "generator % of a core", "generator share %": "generator share %"}
+
+
+def _figures(run: Any) -> str:
+    """The figures behind a run's flag, e.g. " (machine busy cores 1.6, …)"; a Measurement's first flagged run's."""
+    flagged = [r for r in getattr(run, "runs", ()) if r.generator_bound or r.interfered]
+    if flagged:
+        return _figures(flagged[0])
+    get = run.get if isinstance(run, Mapping) else lambda name: getattr(run, name, None)
+    found = {label: value for name, label in _FIGURES.items()
+             if isinstance(value := get(name), int | float) and value == value}  # NaN: not measured, not shown
+    return f" ({_evidence(found)})" if found else ""
+
+
+def _flagged(runs: Iterable[Any], column: str) -> list[str]:
+    """The runs (LoadResult, Measurement, WrkResult, or rows of their `row()`) with the flag `column` set:
+    "generator-bound" (locust limited the run) or "interfered" (locust took CPU the server needed), each named by
+    its label and the figures the flag was decided from."""
+    found = []
+    for run in runs:
+        if isinstance(run, Mapping):
+            flag, label = run.get(column), run.get("label") or run.get("stage")
+        else:
+            flag, label = getattr(run, column.replace("-", "_"), False), getattr(run, "label", "")
+        if bool(flag):
+            found.append(f"{label}{_figures(run)}")
+    return found
+
+
+def _rows(runs: Any) -> list[Any]:
+    """Accept a DataFrame (its rows) or any iterable of runs."""
+    if hasattr(runs, "to_dict") and hasattr(runs, "columns"):
+        return list(runs.to_dict("records"))
+    return list(runs)
+
+
+def _log(outcome: Outcome) -> None:
+    with (state_dir() / "claims.jsonl").open("a") as f:
+        f.write(json.dumps(asdict(outcome)) + "\n")
+
+
+def claim(statement: str, holds: bool, evidence: Mapping[str, object] | str = "", runs: Any = (),
+          needs_cores: float = 1, why_cores: str = "", cannot: str = "", at_least: Any = ()) -> Outcome:
+    """State a claim from a fresh measurement: print it with its evidence, or raise ClaimFailed.
+
+    `runs`: the load runs the evidence comes from (a generator-bound or interfered one makes the claim
+    "refused").
+    `at_least`: runs on the winning side of the claim ("A serves at least 1.5× B", "A's p95 is lower": A).
+    Interference can only make a server look worse (a lower rate, a higher latency), so an interfered run
+    may stand here; a generator-bound one still may not.
+    `needs_cores`: usable cores the experiment needs to mean anything (`why_cores` says why).
+    `cannot`: a reason this machine cannot measure the claim, found by the notebook (empty: it can).
+    """
+    text, now = _evidence(evidence), time.time()
+    usable = usable_cpus()
+    runs, at_least = _rows(runs), _rows(at_least)
+    bound = _flagged(runs + at_least, "generator-bound")
+    bound += [label for label in _flagged(runs, "interfered") if label not in bound]
+    if cannot:
+        outcome = Outcome(statement, UNMEASURABLE, text, cannot, now)
+    elif usable < needs_cores:
+        reason = (f"it needs {needs_cores:g} usable cores and this process may use {usable:g}"
+                  + (f" ({why_cores})" if why_cores else ""))
+        outcome = Outcome(statement, UNMEASURABLE, text, reason, now)
+    elif bound:
+        reason = (f"the load generator limited or took CPU from the server in: {', '.join(bound)}. "
+                  "Close other programs and run again, or use a machine with a spare core.")
+        outcome = Outcome(statement, REFUSED, text, reason, now)
+    else:
+        outcome = Outcome(statement, HELD if holds else FAILED, text, "", now)
+    _log(outcome)
+    if outcome.status == FAILED:
+        raise ClaimFailed(str(outcome))
+    print(outcome)
+    return outcome
+
+
+def recorded(since: float = 0.0) -> list[Outcome]:
+    """Every claim stated since `since` (unix time), from any kernel on this machine."""
+    path = state_dir() / "claims.jsonl"
+    if not path.exists():
+        return []
+    rows = [Outcome(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+    return [o for o in rows if o.at >= since]
