@@ -45,9 +45,9 @@ STAGES: tuple[Stage, ...] = (
           quick_seconds=110, full_minutes=14, study_minutes=60, lab="02", result="02 gunicorn"),
     # its CPU-cost runs there and back
     Stage("03", "uWSGI", "03_uwsgi.ipynb", tools=("locust", "uwsgi", "gunicorn"),
-          quick_seconds=130, full_minutes=9, study_minutes=45, lab="03", result="03 uWSGI"),
+          quick_seconds=145, full_minutes=9, study_minutes=45, lab="03", result="03 uWSGI"),
     Stage("04", "nginx", "04_nginx.ipynb", tools=("locust", "gunicorn", "uwsgi", "nginx", "granian", "wrk"),
-          quick_seconds=140, full_minutes=14, study_minutes=60, lab="04", result="04 nginx"),
+          quick_seconds=160, full_minutes=14, study_minutes=60, lab="04", result="04 nginx"),
     Stage("05", "Docker", "05_docker.ipynb",
           tools=("locust", "docker", "dockerd", "docker-compose", "debootstrap", "hadolint"),
           quick_seconds=150, full_minutes=3, study_minutes=45, lab="05", result="05 Docker", result_needs="compose"),

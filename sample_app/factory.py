@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.config["SETTINGS"] = settings
+    if settings.trusted_hosts:
+        app.config["TRUSTED_HOSTS"] = list(settings.trusted_hosts)
     # Built once per process that creates the app; shared copy-on-write with workers forked after it.
     app.config["DATASET"] = bytes(range(256)) * (settings.dataset_mb * 4096)
     quotes.build(settings.quotes_db)

@@ -34,6 +34,9 @@ class Settings:
     trusted_proxies: int
     # Upper bound for ?ms= on /cpu and /io, so one request cannot occupy a worker forever.
     max_work_ms: int
+    # Host names the app answers for (Flask 3.1's TRUSTED_HOSTS; a leading dot allows subdomains); any other Host
+    # header gets a 400 before a view runs. Empty: every host, as before Flask 3.1. Comma-separated in the env.
+    trusted_hosts: tuple[str, ...] = ()
     # Megabytes of read-only data built at start-up (stands for a model or a lookup table);
     # notebook 02 uses it to measure what preload_app saves.
     dataset_mb: int = 0
@@ -77,6 +80,7 @@ class Settings:
             quotes_db=Path(os.environ.get("APP_QUOTES_DB") or default_db),
             max_upload_bytes=_int_env("APP_MAX_UPLOAD_BYTES", 1024 * 1024),
             trusted_proxies=_int_env("APP_TRUSTED_PROXIES", 0),
+            trusted_hosts=tuple(h.strip() for h in os.environ.get("APP_TRUSTED_HOSTS", "").split(",") if h.strip()),
             # Below the worker timeout (30 s in gunicorn.conf.py and uwsgi.ini), which is below nginx's read
             # timeout (35 s): a request over the limit gets a clear 400, not a killed worker or a 504.
             max_work_ms=_int_env("APP_MAX_WORK_MS", 25_000),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create the course's virtual environment (.venv) and install its Python packages (wheels only: no compiler).
 # Run by `make lab` and `make test`; does nothing when .venv is already up to date.
-# PYTHON=/path/to/python3.12 picks the interpreter; otherwise the newest python3.1x on PATH that is 3.10 or newer.
+# PYTHON=/path/to/python3.12 picks the interpreter; otherwise the newest python3.1x on PATH that is new enough: the
+# minimum is pyproject.toml's requires-python, the one place it is said (locust, the load generator, needs 3.11).
 # As root on Debian/Ubuntu it installs python3-venv with apt-get when it is missing; elsewhere it says what to do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 platform_hint() {  # how to get a newer Python here
   case "$(uname -s)" in
     Darwin) echo "macOS: \`brew install python@3.12\`, then \`make lab PYTHON=$(brew --prefix 2>/dev/null || echo /opt/homebrew)/bin/python3.12\`" ;;
-    *) echo "Debian/Ubuntu/WSL: \`sudo apt-get install python3 python3-venv\` (Ubuntu 22.04 and newer, Debian 12 have 3.10+), then \`make lab PYTHON=python3.11\` (or whichever you installed)" ;;
+    *) echo "Debian/Ubuntu/WSL: \`sudo apt-get install python3 python3-venv\` (Debian 12 and Ubuntu 24.04 have 3.11+; on Ubuntu 22.04, \`sudo apt-get install python3.11 python3.11-venv\`), then \`make lab PYTHON=python3.11\`" ;;
   esac
 }
 
@@ -29,10 +30,11 @@ apt_install() {
   fi
 }
 
-new_enough() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; }
+MINIMUM=$(sed -n 's/^requires-python = ">=\([0-9.]*\)"/\1/p' pyproject.toml)
+new_enough() { "$1" -c "import sys; sys.exit(sys.version_info < tuple(map(int, '$MINIMUM'.split('.'))))" 2>/dev/null; }
 
 if [ -z "${PYTHON:-}" ]; then
-  for candidate in python3 python3.13 python3.12 python3.11 python3.10; do
+  for candidate in python3 python3.14 python3.13 python3.12 python3.11; do
     if command -v "$candidate" >/dev/null && new_enough "$candidate"; then PYTHON=$candidate; break; fi
   done
   if [ -z "${PYTHON:-}" ]; then
@@ -40,9 +42,9 @@ if [ -z "${PYTHON:-}" ]; then
     new_enough python3 && PYTHON=python3
   fi
 fi
-[ -n "${PYTHON:-}" ] || die "Python 3.10 or newer is needed; python3 is $(python3 --version 2>&1). Point the course at a newer one with PYTHON=, e.g. \`make lab PYTHON=/usr/local/bin/python3.12\`. $(platform_hint)"
+[ -n "${PYTHON:-}" ] || die "Python $MINIMUM or newer is needed; python3 is $(python3 --version 2>&1). Point the course at a newer one with PYTHON=, e.g. \`make lab PYTHON=/usr/local/bin/python3.12\`. $(platform_hint)"
 command -v "$PYTHON" >/dev/null || die "PYTHON=$PYTHON is not a command. $(platform_hint)"
-new_enough "$PYTHON" || die "Python 3.10 or newer is needed; PYTHON=$PYTHON is $("$PYTHON" --version 2>&1). $(platform_hint)"
+new_enough "$PYTHON" || die "Python $MINIMUM or newer is needed; PYTHON=$PYTHON is $("$PYTHON" --version 2>&1). $(platform_hint)"
 "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 
 if [ ! -x "$VENV/bin/python" ]; then

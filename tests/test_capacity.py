@@ -29,9 +29,9 @@ def test_one_nginx_worker_holds_every_stream_the_caps_allow_at_1024_open_files()
         pytest.skip(f"this process may open {hard} files at most: too few to open {total + EXTRA} streams")
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(COMMON_LIMIT, hard), hard))  # what the servers inherit
     try:
-        app, streams = Gunicorn(workers=1), streams_server()
-        web = proxy(app, streams=[streams], edits={"worker_processes": "worker_processes 1;"})
-        with app, streams, web, ExitStack() as held:
+        app, streams, one_worker = Gunicorn(workers=1), streams_server(), {"worker_processes": "worker_processes 1;"}
+        with app, streams, proxy(app, streams=[streams], edits=one_worker) as web, ExitStack() as held:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))  # the servers have theirs; the clients need more
             clients = [f"127.0.1.{n + 1}" for n in range(-(-(total + EXTRA) // per_client))]
             opened = []
             for n, address in enumerate(clients):

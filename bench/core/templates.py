@@ -28,3 +28,11 @@ def render_file(template: Path, values: Mapping[str, object], dest: Path) -> Pat
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(render(template.read_text(), values))
     return dest
+
+
+def excerpt(path: Path, *starts: str) -> str:
+    """The lines of a config file that a lesson is about: those whose text (indentation left out) starts with one
+    of `starts`, each with its line number, so a notebook shows the lines it explains, not the whole file."""
+    lines = path.read_text().splitlines()
+    kept = [f"{number:4}  {line}" for number, line in enumerate(lines, 1) if line.strip().startswith(starts)]
+    return f"{path.name}, the lines this section is about:\n" + "\n".join(kept)
