@@ -31,7 +31,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/setup.sh
 check-tools: $(STAMP)
 	@$(BIN)/python -m bench --install $(SYSTEM_TOOLS)
 
-# lab, test and record run with a Docker engine answering: `bench.dockerd run` starts dockerd when
+# lab, test and record run with a Docker engine answering: `bench.host.dockerd run` starts dockerd when
 # none answers (as root on Linux) and stops it again afterwards, only if it started it.
 DOCKERD := $(BIN)/python -m bench.host.dockerd run --
 

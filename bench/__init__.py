@@ -9,7 +9,7 @@
 experiments plan their load and worker counts from it. `bench.claim(...)` states a claim with its
 numbers and asserts it, refusing evidence from a generator-bound run.
 
-Importing the bench does one thing (`bench.leftovers.at_import`): it stops servers left behind by a kernel that
+Importing the bench does one thing (`bench.host.leftovers.at_import`): it stops servers left behind by a kernel that
 died (only processes it can prove it started), and arranges for `bench.cleanup()`, which stops everything this
 kernel started, to run when the kernel exits. (With `BENCH_SIMULATE=macos` set, it also makes this process
 see macOS: bench/host/platforms.py.)

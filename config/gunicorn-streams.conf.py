@@ -36,12 +36,18 @@ def on_starting(server):
         server.log.warning("open-file limit %s is below the %s that worker_connections needs: raise it (ulimit -n), "
                            "or lower worker_connections and nginx's streams_total", soft, OPEN_FILES_NEEDED)
 
-# Under gevent, `timeout` only checks that the worker still answers its master; it cuts off no request
-# (gunicorn's settings docs, `timeout`). What bounds a connection here is the app: a stream ends after
-# APP_STREAM_MAX_SECONDS and writes a heartbeat every APP_STREAM_HEARTBEAT_MS, so a client that left is
-# noticed within that; a WebSocket idle for APP_WS_IDLE_SECONDS is closed. nginx's read timeouts only close
-# a connection that stays silent: a greenlet stuck in its work goes on until the app's own code ends it.
+# Under gevent, `timeout` only checks that the worker still answers its master (a greenlet sends the heartbeat
+# every second, gunicorn's workers/ggevent.py); it cuts off no request that waits (gunicorn's settings docs,
+# `timeout`). What bounds a connection here is the app: a stream ends after APP_STREAM_MAX_SECONDS and writes a
+# heartbeat every APP_STREAM_HEARTBEAT_MS, so a client that left is noticed within that; a WebSocket idle for
+# APP_WS_IDLE_SECONDS is closed. nginx's read timeouts only close a connection that stays silent. A greenlet
+# that burns CPU without yielding starves the heartbeat: after `timeout` the master kills the whole worker, and
+# every stream it holds with it.
 timeout = 30
+# nginx keeps idle connections to this upstream (the bench's `keepalive 16`; by default since nginx 1.29.7):
+# gunicorn must not close them first, or a request nginx sends on one as gunicorn closes it fails. Above nginx's
+# upstream keepalive_timeout (60 s by default).
+keepalive = 65
 
 # Recycling a worker would cut every stream it holds: streams end by themselves within their lifetime instead.
 max_requests = 0

@@ -26,10 +26,12 @@ worker_class = "sync"
 threads = 1
 
 # With sync workers, a request running longer than this has its worker killed and replaced (WORKER TIMEOUT).
-# With gthread or gevent it only checks that the worker still talks to the master: gunicorn cuts off no
-# request (its settings docs, `timeout`). nginx's proxy_read_timeout (35 s) only stops waiting: the client gets
-# a 504 while the worker works on (notebook 04 measures it). Only the app can bound that work (a deadline in
-# its code, a database statement timeout); APP_MAX_WORK_MS just refuses a ?ms= over 25 s before starting.
+# With gthread or gevent it only checks that the worker still talks to the master: gunicorn cuts off no request
+# that waits (its settings docs, `timeout`); a gevent request that burns CPU without yielding starves the worker's
+# heartbeat, and after `timeout` the master kills the whole worker, with every request it holds. nginx's
+# proxy_read_timeout (35 s) only stops waiting: the client gets a 504 while the worker works on (notebook 04
+# measures it). Only the app can bound that work (a deadline in its code, a database statement timeout);
+# APP_MAX_WORK_MS just refuses a ?ms= over 25 s before starting.
 # Keep this below nginx's 35 s, so a stuck sync worker is killed before nginx gives up on it.
 timeout = 30
 # On SIGTERM or HUP, in-flight requests get this long to finish.

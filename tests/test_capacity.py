@@ -1,6 +1,7 @@
-"""app.conf's caps on long-lived connections fit what one nginx worker and the streams server hold at the common
-open-file limit of 1024 (a 1-CPU machine starts one nginx worker): every stream past the caps is refused with
-429, none is dropped, and the app still answers meanwhile."""
+"""app.conf's caps on long-lived connections fit what one nginx worker (its worker_connections; nginx raises its
+own open-file limit to worker_rlimit_nofile) and the streams server (its worker_connections, at the common
+open-file limit of 1024) hold: every stream past the caps is refused with 429, none is dropped, and the app still
+answers meanwhile. The streams config's open-file hook is tested on its own below."""
 
 from __future__ import annotations
 
@@ -46,3 +47,21 @@ def test_one_nginx_worker_holds_every_stream_the_caps_allow_at_1024_open_files()
     assert outcomes == {"held": total, "refused 429": EXTRA}, outcomes
     assert healthz == 200
     assert "Too many open files" not in errors
+
+
+def test_the_streams_server_raises_its_open_file_limit_or_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    hook = runpy.run_path(str(CONFIG / "gunicorn-streams.conf.py"))["on_starting"]
+    needed = runpy.run_path(str(CONFIG / "gunicorn-streams.conf.py"))["OPEN_FILES_NEEDED"]
+    warned: list[str] = []
+    log = type("Log", (), {"warning": lambda self, *args: warned.append(args[0] % args[1:])})()
+    server = type("Arbiter", (), {"log": log})()
+    limits = {"now": (256, 10_240)}  # macOS's soft limit, a hard one above what is needed
+    monkeypatch.setattr(resource, "getrlimit", lambda which: limits["now"])
+    monkeypatch.setattr(resource, "setrlimit", lambda which, value: limits.update(now=value))
+    hook(server)
+    assert limits["now"] == (needed, 10_240) and not warned
+    limits["now"] = (256, 300)  # a hard limit below it: raised as far as it goes, and said
+    hook(server)
+    assert limits["now"] == (300, 300) and warned and "ulimit -n" in warned[0]

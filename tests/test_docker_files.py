@@ -73,3 +73,11 @@ def test_the_pod_carries_no_service_account_token() -> None:
 
     deployment = yaml.safe_load((REPO / "k8s" / "base" / "deployment.yaml").read_text())
     assert deployment["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
+
+
+def test_every_image_compose_pins_has_an_offline_stand_in() -> None:
+    from bench.containers.compose import default_image
+    from bench.containers.images import OFFLINE_BASES
+
+    for variable in ("NGINX_IMAGE", "REDIS_IMAGE"):  # one pin, in docker/compose.yaml; the bench reads it there
+        assert default_image(variable) in OFFLINE_BASES, default_image(variable)

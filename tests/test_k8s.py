@@ -261,6 +261,8 @@ def test_kubectl_more_than_one_minor_from_the_node_image_is_named() -> None:
     assert k8s.kubectl_skew("1.37.2", server="1.37.0") == ""
     assert k8s.kubectl_skew("v1.36.0", server="1.37.0") == ""
     assert "install kubectl 1.36–1.38" in k8s.kubectl_skew("v1.32.4-dispatcher", server="1.37.0")
+    assert "install kubectl 1.36–1.38" in k8s.kubectl_skew("2.37.0", server="1.37.0")  # another major
+    assert "cannot read" in k8s.kubectl_skew("", server="1.37.0")
 
 
 def test_up_refuses_a_kubectl_outside_the_skew_before_it_creates_anything(monkeypatch: pytest.MonkeyPatch) -> None:

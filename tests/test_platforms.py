@@ -115,6 +115,8 @@ def test_time_wait_is_counted_from_netstat_in_both_formats() -> None:
     assert network.count_time_wait(LINUX_NETSTAT, 8000) == 2
     assert network.count_time_wait(MACOS_NETSTAT, 8000) == 2
     assert network.count_time_wait(MACOS_NETSTAT, 18000) == 0
+    closed_by_the_server = "tcp        0      0 127.0.0.1:8000          127.0.0.1:40009         TIME_WAIT\n"
+    assert network.count_time_wait(LINUX_NETSTAT + closed_by_the_server, 8000) == 3
 
 
 def test_time_wait_falls_back_to_netstat_then_to_not_measurable(monkeypatch: pytest.MonkeyPatch,

@@ -1,4 +1,4 @@
-"""bench.results keeps the latest result of each stage from this machine and mode."""
+"""course.results keeps the latest result of each stage from this machine and mode."""
 
 from __future__ import annotations
 

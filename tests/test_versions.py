@@ -40,3 +40,10 @@ def test_next_major_and_the_newer_than_checked_note() -> None:
     assert versions.newer_than_checked("nginx", "1.22.1") == ""
     assert "newer than the 1.30" in versions.newer_than_checked("nginx", "1.31.2")
     assert versions.newer_than_checked("not-recorded", "9.9") == ""
+
+
+def test_each_floor_is_at_most_the_checked_version() -> None:
+    specs = _specs()
+    for record in (r for r in versions.CHECKED if r.pip):
+        floor = re.search(r">=([\d.]+)", specs[record.name]).group(1)
+        assert versions.parse(floor)[:2] <= versions.parse(record.version)[:2], (record.name, floor, record.version)

@@ -5,6 +5,7 @@ wait until nginx answers, down (with its network) afterwards. Works with Compose
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -36,6 +37,14 @@ def compose_command() -> list[str]:
                            f"{env.TOOLS['docker-compose'].hint()}")
 
 
+def default_image(variable: str) -> str:
+    """The image docker/compose.yaml names for `variable` when it is not set, e.g. "redis:7.4.7": the one pin."""
+    found = re.search(rf"\${{{variable}:-([^}}]+)}}", COMPOSE_FILE.read_text())
+    if found is None:
+        raise BenchError(f"{COMPOSE_FILE} names no default for {variable}")
+    return found.group(1)
+
+
 class ComposeStack:
     """nginx + `replicas` app containers + redis, from docker/compose.yaml."""
 
@@ -48,8 +57,8 @@ class ComposeStack:
         self.env = {
             **os.environ,
             "APP_IMAGE": app_image,
-            "NGINX_IMAGE": base_image("nginx:1.30"),
-            "REDIS_IMAGE": base_image("redis:7.4.7"),
+            "NGINX_IMAGE": base_image(default_image("NGINX_IMAGE")),
+            "REDIS_IMAGE": base_image(default_image("REDIS_IMAGE")),
             "HTTP_PORT": str(self.port),
             "COURSE_OWNER": labels()[OWNER],
             **(env or {}),

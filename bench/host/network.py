@@ -53,12 +53,13 @@ def second_client() -> str | None:
 
 
 def time_wait_connections(port: int) -> float:
-    """TCP connections to `port` on this machine now in TIME_WAIT: one per recently closed connection.
+    """TCP connections to `port` on this machine now in TIME_WAIT: one per recently closed connection, on the side
+    that closed first (the client's socket when nginx closed it, the server's when the app server did).
     psutil reads them where it may (Linux); macOS allows that to root only, and `netstat -an` answers there;
     NaN when neither can (NO_TIME_WAIT says why)."""
     try:
-        return sum(1 for c in psutil.net_connections(kind="tcp")
-                   if c.status == psutil.CONN_TIME_WAIT and c.raddr and c.raddr.port == port)
+        return sum(1 for c in psutil.net_connections(kind="tcp") if c.status == psutil.CONN_TIME_WAIT
+                   and port in (c.laddr.port if c.laddr else None, c.raddr.port if c.raddr else None))
     except psutil.AccessDenied:
         pass
     netstat = shutil.which("netstat") or shutil.which("netstat", path="/usr/sbin:/sbin")
@@ -72,13 +73,13 @@ def time_wait_connections(port: int) -> float:
 
 
 def count_time_wait(netstat_output: str, port: int) -> int:
-    """TIME_WAIT lines of `netstat -an` whose foreign address has `port`: Linux writes 127.0.0.1:8000, macOS
-    127.0.0.1.8000."""
+    """TIME_WAIT lines of `netstat -an` whose local or foreign address has `port`: Linux writes 127.0.0.1:8000,
+    macOS 127.0.0.1.8000."""
     count = 0
     for line in netstat_output.splitlines():
         fields = line.split()
         if len(fields) >= 6 and fields[0].startswith("tcp") and fields[-1] == "TIME_WAIT":
-            foreign = fields[4]
-            if foreign.replace(":", ".").rsplit(".", 1)[-1] == str(port):
+            ends = (fields[3], fields[4])  # local, foreign
+            if str(port) in (end.replace(":", ".").rsplit(".", 1)[-1] for end in ends):
                 count += 1
     return count

@@ -99,13 +99,15 @@ def kind_release(version_output: str) -> str:
 def kubectl_skew(client_version: str, server: str = KUBERNETES_VERSION) -> str:
     """Why this kubectl may misbehave against the pinned node image, or "": kubectl is supported within one minor
     version of the API server (Kubernetes' version-skew policy)."""
-    found = re.search(r"(\d+)\.(\d+)", client_version or "")
     major, minor = (int(n) for n in server.split(".")[:2])
-    if not found or int(found.group(1)) != major or abs(int(found.group(2)) - minor) <= 1:
+    wanted = f"install kubectl {major}.{minor - 1}–{major}.{minor + 1}"
+    found = re.search(r"(\d+)\.(\d+)", client_version or "")
+    if not found:
+        return f"cannot read kubectl's version from {client_version!r}: {wanted}"
+    if int(found.group(1)) == major and abs(int(found.group(2)) - minor) <= 1:
         return ""
-    wanted = f"{major}.{minor - 1}–{major}.{minor + 1}"
     return (f"kubectl {found.group(1)}.{found.group(2)} is more than one minor version from the node image's "
-            f"Kubernetes {major}.{minor} (version-skew policy): install kubectl {wanted}")
+            f"Kubernetes {major}.{minor} (version-skew policy): {wanted}")
 
 
 def check_kind_release(version_output: str) -> None:

@@ -5,7 +5,7 @@
 
 `base` (what every server shares), `dev` (werkzeug's dev server, wsgiref), `gunicorn`, `uwsgi`, `nginx` (any
 nginx config, and `proxy(...)` in front of app servers), `redis`, `uvicorn` (ASGI) and `granian`.
-What stops them all: `bench.leftovers`.
+What stops them all: `bench.host.leftovers`.
 """
 
 from bench.servers.base import APP, Server

@@ -22,7 +22,7 @@ class Uwsgi(Server):
     kind = "uwsgi"
     stop_signal = signal.SIGINT  # uWSGI's "shut down now", whatever die-on-term says
 
-    def __init__(self, processes: int = 2, threads: int = 1, protocol: str = "http-socket", app: str = APP,
+    def __init__(self, processes: int = 2, threads: int | None = 1, protocol: str = "http-socket", app: str = APP,
                  ini: Path = CONFIG / "uwsgi.ini", args: Sequence[str] = (),
                  ini_changes: dict[str, str | None] | None = None, stats: bool = False, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
@@ -41,7 +41,8 @@ class Uwsgi(Server):
             ini = changed_ini(self.ini, self.ini_changes, state_dir() / f"uwsgi-{self.port}.ini")
         uwsgi = env.require("uwsgi")
         return [uwsgi, "--ini", str(ini), f"--{self.protocol}", f"{ports.HOST}:{self.port}",
-                "--module", self.app, "--processes", str(self.processes_n), "--threads", str(self.threads),
+                "--module", self.app, "--processes", str(self.processes_n),
+                *(["--threads", str(self.threads)] if self.threads is not None else []),  # None: no threads option
                 "--home", sys.prefix, *reload_binary(uwsgi), *self._stats_args(), *self.args]
 
     def max_cores(self) -> float:
