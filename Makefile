@@ -17,7 +17,7 @@ LAB ?=
 .PHONY: lab test test-simulated record full-run check book check-tools cleanup clean help outdated
 help:
 	@echo "make lab     open the course in JupyterLab (creates .venv the first time)"
-	@echo "make test    unit tests, config checks, and every notebook in quick mode (then 02 and 04 as on a Mac)"
+	@echo "make test    unit tests, config checks, and every notebook in quick mode (then, as on a Mac, the notebooks that use what macOS denies)"
 	@echo "make check LAB=02   check your work on a lab (labs/02/mine/)"
 	@echo "make book    build the course as a website from the recorded notebooks (_build/html)"
 	@echo "make record  re-run the notebooks and store their outputs (quick mode)"
@@ -39,10 +39,11 @@ lab: check-tools
 	@$(DOCKERD) $(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS)
 
 # Base images and wheels for stage 05 are prepared before the timed notebooks run. Then the same machine as a Mac
-# (bench/host/platforms.py): the bench's unit tests and notebooks 02 and 04, which use what macOS denies, with a state
+# (bench/host/platforms.py): the bench's unit tests and the notebooks that use what macOS denies (the registry's
+# macos_denies, course/stages.py), with a state
 # directory of their own. SIMULATE= (empty) leaves that pass out.
 SIMULATE ?= macos
-SIMULATED_TESTS := tests notebooks/02_gunicorn.ipynb notebooks/04_nginx.ipynb --ignore=tests/test_browser.py \
+SIMULATED_TESTS = tests $(shell $(BIN)/python -m course.stages) --ignore=tests/test_browser.py \
   -m "not load and not security and not last"
 test: check-tools
 	@start=$$(date +%s); $(DOCKERD) bash -c '$(BIN)/python -m bench.containers.images && COURSE_MODE=quick \

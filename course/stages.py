@@ -33,6 +33,9 @@ class Stage:
     lab: str | None = None  # folder in labs/
     result: str | None = None  # its row in notebook 07's comparison on the standard workload
     result_needs: str | None = None  # a course.needs check the result row depends on ("compose")
+    # What its cells measure that macOS denies an ordinary user (bench/host/platforms.py): these notebooks fall
+    # back or say "not measurable" there, and `make test` runs them on a simulated Mac too.
+    macos_denies: tuple[str, ...] = ()
 
 
 STAGES: tuple[Stage, ...] = (
@@ -42,12 +45,15 @@ STAGES: tuple[Stage, ...] = (
           quick_seconds=90, full_minutes=11, study_minutes=40, lab="01", result="01 WSGI"),
     # five gunicorns: what reloads
     Stage("02", "Gunicorn", "02_gunicorn.ipynb", tools=("locust", "gunicorn"),
-          quick_seconds=110, full_minutes=14, study_minutes=60, lab="02", result="02 gunicorn"),
+          quick_seconds=110, full_minutes=14, study_minutes=60, lab="02", result="02 gunicorn",
+          macos_denies=("USS memory",)),
     # its CPU-cost runs there and back
     Stage("03", "uWSGI", "03_uwsgi.ipynb", tools=("locust", "uwsgi", "gunicorn"),
-          quick_seconds=145, full_minutes=9, study_minutes=45, lab="03", result="03 uWSGI"),
+          quick_seconds=145, full_minutes=9, study_minutes=45, lab="03", result="03 uWSGI",
+          macos_denies=("USS memory",)),
     Stage("04", "nginx", "04_nginx.ipynb", tools=("locust", "gunicorn", "uwsgi", "nginx", "granian", "wrk"),
-          quick_seconds=160, full_minutes=14, study_minutes=60, lab="04", result="04 nginx"),
+          quick_seconds=160, full_minutes=14, study_minutes=60, lab="04", result="04 nginx",
+          macos_denies=("the connection list (TIME_WAIT)", "a second loopback address")),
     Stage("05", "Docker", "05_docker.ipynb",
           tools=("locust", "docker", "dockerd", "docker-compose", "debootstrap", "hadolint"),
           quick_seconds=150, full_minutes=3, study_minutes=45, lab="05", result="05 Docker", result_needs="compose"),
@@ -60,7 +66,7 @@ STAGES: tuple[Stage, ...] = (
           quick_seconds=180, full_minutes=8, study_minutes=50, lab="07", result="07 scaling & caching"),
     Stage("08", "Long-lived connections", "08_long_lived_connections.ipynb",
           tools=("gunicorn", "uwsgi", "uvicorn", "nginx"), quick_seconds=90, full_minutes=2, study_minutes=40,
-          lab="08"),
+          lab="08", macos_denies=("USS memory",)),
     # the appendix: the measuring the stages keep out of the learner's way
     Stage("09", "How this course measures", "09_how_this_course_measures.ipynb",
           tools=("locust", "gunicorn", "nginx"), quick_seconds=90, full_minutes=3, study_minutes=30),
@@ -84,6 +90,11 @@ def budget(notebook: str) -> int:
 def needing(tool: str) -> list[str]:
     """The stages (numbers) that need `tool`, and "tests" where only the test suite does."""
     return [s.number for s in STAGES if tool in s.tools] + (["tests"] if tool in TEST_TOOLS else [])
+
+
+def denied_on_macos() -> list[Stage]:
+    """The stages whose cells measure something macOS denies (they run on a simulated Mac in `make test`)."""
+    return [s for s in STAGES if s.macos_denies]
 
 
 def labs() -> list[str]:
@@ -121,3 +132,7 @@ def tools_table() -> list[dict[str, str]]:
 
     return [{"tool": row["tool"], "needed by": ", ".join(needing(row["tool"])) or "—",
              **{k: v for k, v in row.items() if k != "tool"}, "note": note(row)} for row in env.tools_table()]
+
+
+if __name__ == "__main__":  # the Makefile's simulated-Mac pass: the notebooks that use what macOS denies
+    print(" ".join(f"notebooks/{s.notebook}" for s in denied_on_macos()))

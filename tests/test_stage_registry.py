@@ -131,3 +131,15 @@ def test_every_notebook_ends_with_its_lab_and_the_next_stage(index: int) -> None
     else:  # the appendix leads back to the start
         assert f"]({STAGES[0].notebook})" in closing
     assert any(re.search(r"^## Key points$", c.source, re.MULTILINE) for c in cells), "a ## Key points section"
+
+
+def test_the_readme_and_the_guide_name_the_stages_the_registry_does() -> None:
+    """Where nginx is needed and which notebooks use what macOS denies is said once, in the registry."""
+    from course.stages import denied_on_macos, needing
+
+    readme = (REPO / "README.md").read_text()
+    nginx_line = next(line for line in readme.splitlines() if "`nginx is not installed`" in line)
+    assert re.findall(r"\b0\d\b", nginx_line.split(";")[0]) == needing("nginx")
+    guide = (REPO / "docs" / "instructor-guide.md").read_text()
+    macos = re.search(r"notebooks ([\d, and]+) \(the ones that use what macOS denies", guide).group(1)
+    assert re.findall(r"\d\d", macos) == [s.number for s in denied_on_macos()]
