@@ -83,7 +83,8 @@ def record(stage: str, config: str, target: Server | str) -> LoadResult:
         raise ValueError(f"{stage!r} is no stage's result label in course/stages.py: {labels}")
     result = standard_run(target, f"{stage}: {config}")
     row = {"stage": stage, "config": config, "rps": result.rps, "p95 ms": result.p95, "mean ms": result.mean,
-           "failures": result.failures, "generator-bound": result.generator_bound, "mode": mode.current().name,
+           "failures": result.failures, "generator-bound": result.generator_bound, "interfered": result.interfered,
+           "mode": mode.current().name,
            "machine": machine_id(), "when": time.strftime("%Y-%m-%d %H:%M:%S"), "t": time.time(),
            "recording": recording.current()}
     with _store().open("a") as out:
@@ -97,7 +98,8 @@ def saved(this_machine: bool = True) -> pd.DataFrame:
     path = _store()
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     frame = pd.DataFrame(rows, columns=["stage", "config", "rps", "p95 ms", "mean ms", "failures", "generator-bound",
-                                        "mode", "machine", "when", "t", "recording"])
+                                        "interfered", "mode", "machine", "when", "t", "recording"])
+    frame["interfered"] = frame["interfered"].astype(object).fillna(False)  # rows saved before it was recorded
     frame["recording"] = frame["recording"].astype(object).fillna("")
     if this_machine:
         frame = frame[(frame["machine"] == machine_id()) & (frame["mode"] == mode.current().name)]

@@ -171,7 +171,7 @@ def _has_rows(path: Path) -> bool:
 def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10, duration: float | None = None,
              processes: int = 1, user_class: str = "fast", label: str | None = None,
              progress: bool | None = None, events: Sequence[Event] = (), rate: float | None = None,
-             per_request: bool = False) -> LoadResult:
+             per_request: bool = False, quiet: bool = False) -> LoadResult:
     """Run locust headless against `target` for `duration` seconds (mode default) and parse its CSV.
 
     `rate`: offer at most this many requests/s in total (spread over the users), whatever the server
@@ -182,6 +182,9 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
 
     `per_request`: also note when each request ended (`result.completions`), for what happens within a second
     (bench.timeline); locust's own statistics count whole seconds.
+
+    `quiet`: no flag line even when the run is flagged, for a run whose rate is not the point (the generator's
+    ceiling, generator-bound by design; a smoke test); the flags stay on the result.
     """
     spec = LoadSpec.of(target, path, users, duration, processes, user_class, rate, label)
     duration, label = spec.duration, spec.label
@@ -246,7 +249,7 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
         server.max_cores() if server is not None else None, core_share())
     if server is not None and result.requests:
         result.server_cpu_ms = server_cpu * 1000 / result.requests
-    if result.flag_line():  # a quiet bench: a load prints nothing unless the measurement needs a caveat
+    if result.flag_line() and not quiet:  # a quiet bench: a load prints nothing unless it needs a caveat
         print(result.flag_line())
     return result
 

@@ -169,7 +169,8 @@ def generator_ceiling(users: int = 32, duration: float | None = None, processes:
 
     with Nginx("ceiling.conf") as nginx:
         return run_load(nginx, "/", users=users, duration=duration, processes=processes, progress=progress,
-                        user_class=user_class, label=f"generator ceiling ({user_class}, {processes} proc)")
+                        user_class=user_class, label=f"generator ceiling ({user_class}, {processes} proc)",
+                        quiet=True)  # generator-bound by design: it measures the generator
 
 
 def measure() -> Facts:
@@ -181,7 +182,8 @@ def measure() -> Facts:
     split = partition.current(core_share())
     ceiling = generator_ceiling(users=CEILING_USERS, duration=CEILING_SECONDS, progress=False)
     with Gunicorn(workers=1) as app:
-        one_worker = run_load(app, "/", users=8, duration=CEILING_SECONDS, progress=False, label="one app worker")
+        one_worker = run_load(app, "/", users=8, duration=CEILING_SECONDS, progress=False, label="one app worker",
+                              quiet=True)
     facts = Facts(logical_cores=os.cpu_count() or 1, affinity_cores=affinity_cores(), cgroup_cpus=cpu_limit(),
                   usable_cores=usable_cpus(), generator_cores=len(split.generator) if split else 0,
                   generator_rps=ceiling.rps, app_rps=one_worker.rps,
