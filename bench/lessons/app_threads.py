@@ -1,9 +1,9 @@
 """Notebook 03's `enable-threads` experiment: does a thread the app starts itself (a metrics pusher, a cache
 refresher) run inside a uWSGI worker while the worker waits for requests?
 
-uWSGI's docs say the Python plugin does not set up the GIL for app threads unless `enable-threads` (or `threads` >
-1) is on; issues unbit/uwsgi#1141 and #1256 report threads running without it. The app below starts a thread that
-counts every 10 ms (started in the worker: a thread started at import, in uWSGI's master, does not survive the fork);
+uWSGI's docs say the Python plugin does not set up the GIL for app threads unless `enable-threads` (or any `threads`
+option) is on; issues unbit/uwsgi#1141 and #1256 report threads running without it. The app below starts a thread that
+counts every TICK (started in the worker: a thread started at import, in uWSGI's master, does not survive the fork);
 two requests a moment apart show how far it counted in between, while the worker sat idle.
 """
 
