@@ -23,7 +23,7 @@ NOTEBOOKS, LABS = REPO / "notebooks", REPO / "labs"
 
 @dataclass(frozen=True)
 class Stage:
-    number: str  # "02": the notebook's prefix and the lab's folder
+    number: str  # "02a": the notebook's prefix and the lab's folder
     title: str
     notebook: str  # file name in notebooks/
     tools: tuple[str, ...]  # bench.env.TOOLS names the notebook needs (beyond the Python environment)
@@ -43,17 +43,23 @@ STAGES: tuple[Stage, ...] = (
           quick_seconds=90, full_minutes=1, study_minutes=10),
     Stage("01", "WSGI from first principles", "01_wsgi_first_principles.ipynb", tools=("locust", "gunicorn"),
           quick_seconds=90, full_minutes=11, study_minutes=40, lab="01", result="01 WSGI"),
-    # five gunicorns: what reloads
-    Stage("02", "Gunicorn", "02_gunicorn.ipynb", tools=("locust", "gunicorn"),
-          quick_seconds=110, full_minutes=14, study_minutes=60, lab="02", result="02 gunicorn",
+    Stage("02a", "Gunicorn: workers and threads", "02a_gunicorn_workers.ipynb", tools=("locust", "gunicorn"),
+          quick_seconds=75, full_minutes=12, study_minutes=35, lab="02a", result="02a gunicorn",
           macos_denies=("USS memory",)),
+    # five gunicorns: what reloads
+    Stage("02b", "Gunicorn in operation", "02b_gunicorn_in_operation.ipynb", tools=("locust", "gunicorn"),
+          quick_seconds=60, full_minutes=4, study_minutes=35, macos_denies=("USS memory",)),
     # its CPU-cost runs there and back
     Stage("03", "uWSGI", "03_uwsgi.ipynb", tools=("locust", "uwsgi", "gunicorn"),
           quick_seconds=145, full_minutes=9, study_minutes=45, lab="03", result="03 uWSGI",
           macos_denies=("USS memory",)),
-    Stage("04", "nginx", "04_nginx.ipynb", tools=("locust", "gunicorn", "uwsgi", "nginx", "granian", "wrk"),
-          quick_seconds=160, full_minutes=14, study_minutes=60, lab="04", result="04 nginx",
-          macos_denies=("the connection list (TIME_WAIT)", "a second loopback address")),
+    Stage("04a", "nginx in front of one app", "04a_nginx_one_app.ipynb", tools=("locust", "gunicorn", "nginx"),
+          quick_seconds=60, full_minutes=4, study_minutes=40,
+          macos_denies=("a second loopback address",)),
+    Stage("04b", "nginx in front of many", "04b_nginx_many_apps.ipynb",
+          tools=("locust", "gunicorn", "uwsgi", "nginx", "granian", "wrk"),
+          quick_seconds=120, full_minutes=12, study_minutes=45, lab="04b", result="04b nginx",
+          macos_denies=("the connection list (TIME_WAIT)",)),
     Stage("05", "Docker", "05_docker.ipynb",
           tools=("locust", "docker", "dockerd", "docker-compose", "debootstrap", "hadolint"),
           quick_seconds=150, full_minutes=3, study_minutes=45, lab="05", result="05 Docker", result_needs="compose"),

@@ -14,8 +14,10 @@ import requests
 import bench
 from bench import k8s
 from bench.host import docker_engine
+from bench.lessons import preload_threads, rate_limit
 from bench.lessons.streams import holding
 from bench.servers import proxy
+from bench.servers.gunicorn import extended_config
 from course import exercises
 from course.stages import NOTEBOOKS, STAGES
 
@@ -108,13 +110,16 @@ def _passing_through(app):  # a middleware that changes nothing: the pages answe
 
 TASKS = [
     ("01_wsgi_first_principles.ipynb", "my_middleware", _passing_through),
-    ("02_gunicorn.ipynb", "my_threads", 1),  # one thread: 20 requests/s
+    ("02a_gunicorn_workers.ipynb", "my_lines", 'worker_class = "gthread"\nthreads = 4\n'),  # 50 requests/s
+    ("02a_gunicorn_workers.ipynb", "my_lines", "threads = 40\n"),  # enough, but far more threads than needed
+    ("02b_gunicorn_in_operation.ipynb", "my_hook", "def post_fork(server, worker):\n    pass\n"),  # no thread
     ("03_uwsgi.ipynb", "my_harakiri", 10),  # the stuck request runs on past 5 s
     ("05_docker.ipynb", "my_command",  # no exec: the shell stays PID 1 and ignores SIGTERM
      ["/bin/sh", "-c", "echo migrations done && gunicorn --config /app/gunicorn.conf.py sample_app.wsgi:app"]),
     ("07_scaling_and_caching.ipynb", "my_little_threads", 3),  # 30 requests/s at most
     ("07_scaling_and_caching.ipynb", "my_little_threads", 16),  # enough, but far more than needed
-    ("04_nginx.ipynb", "my_edit", {}),  # no edit: nginx waits 35 s, the app answers 200 after 3 s
+    ("04a_nginx_one_app.ipynb", "my_edit", {}),  # no edit: nginx waits 35 s, the app answers 200 after 3 s
+    ("04b_nginx_many_apps.ipynb", "my_limit", {}),  # no edit: 50 requests/s get through
     ("06_kubernetes.ipynb", "my_rolling_update", {"maxUnavailable": 1, "maxSurge": 0}),  # one pod short
     ("06_kubernetes.ipynb", "my_rolling_update", {"maxUnavailable": 0, "maxSurge": 0}),  # never progresses
     ("06_kubernetes.ipynb", "my_rolling_update", {"maxUnavailible": 0, "maxSurge": 1}),  # a typo: strict fails it
@@ -142,6 +147,13 @@ def test_every_your_turn_task_fails_a_wrong_answer(notebook: str, answer: str, w
         namespace["AppContainer"] = AppContainer
     if notebook.startswith("06"):
         namespace["deployment"] = k8s.find(k8s.render("base"), "Deployment", "web")
+    if notebook.startswith("02a"):
+        namespace["extended_config"] = extended_config
+    if notebook.startswith("02b"):
+        namespace.update(counted_while_idle=preload_threads.counted_while_idle,
+                         every_worker_counted=preload_threads.every_worker_counted)
+    if notebook.startswith("04b"):
+        namespace["rate_limit"] = rate_limit
     if notebook.startswith("08"):
         namespace.update(TARGET=12, holding=holding)
     with pytest.raises(exercises.NotYet):

@@ -27,7 +27,7 @@ def _table_rows(markdown: str, heading: str) -> list[str]:
 
 def test_every_notebook_and_lab_folder_is_a_stage() -> None:
     assert sorted(p.name for p in NOTEBOOKS.glob("[0-9]*.ipynb")) == [s.notebook for s in STAGES]
-    assert sorted(p.name for p in LABS.iterdir() if p.is_dir() and re.fullmatch(r"\d\d", p.name)) == stages.labs()
+    assert sorted(p.name for p in LABS.iterdir() if p.is_dir() and re.fullmatch(r"\d\d[a-z]?", p.name)) == stages.labs()
     assert [s.number for s in STAGES] == sorted(s.number for s in STAGES)
     for stage in STAGES:
         assert stage.notebook.startswith(stage.number + "_")
@@ -87,7 +87,7 @@ def test_a_full_run_records_each_stage_it_ran(monkeypatch: pytest.MonkeyPatch, t
 def test_the_lab_tables_are_the_registry(readme: str, link: str) -> None:
     heading = "## Labs" if readme == "README.md" else "# Labs"
     rows = _table_rows((REPO / readme).read_text(), heading)
-    assert [re.match(r"\| \[(\d\d)\]\(([^)]+)\)", row).groups() for row in rows] == \
+    assert [re.match(r"\| \[(\d\d[a-z]?)\]\(([^)]+)\)", row).groups() for row in rows] == \
         [(lab, link.format(lab)) for lab in stages.labs()]
 
 
@@ -139,7 +139,7 @@ def test_the_readme_and_the_guide_name_the_stages_the_registry_does() -> None:
 
     readme = (REPO / "README.md").read_text()
     nginx_line = next(line for line in readme.splitlines() if "`nginx is not installed`" in line)
-    assert re.findall(r"\b0\d\b", nginx_line.split(";")[0]) == needing("nginx")
+    assert re.findall(r"\b0\d[a-z]?\b", nginx_line.split(";")[0]) == needing("nginx")
     guide = (REPO / "docs" / "instructor-guide.md").read_text()
     macos = re.search(r"notebooks ([\d, and]+) \(the ones that use what macOS denies", guide).group(1)
-    assert re.findall(r"\d\d", macos) == [s.number for s in denied_on_macos()]
+    assert re.findall(r"\d\d[a-z]?", macos) == [s.number for s in denied_on_macos()]

@@ -23,6 +23,7 @@ from bench.host import leftovers, platforms
 
 APP = "sample_app.wsgi:app"
 _ERROR_LINE = re.compile(r"\w*(Error|Exception)\b:|\[emerg\]|^Error:")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # a terminal colour or cursor code
 
 
 class Server:
@@ -153,10 +154,11 @@ class Server:
 
     # -- looking inside --------------------------------------------------------------------
     def log_text(self) -> str:
-        """Everything the server has written to stdout and stderr so far."""
+        """Everything the server has written to stdout and stderr so far, without terminal colours (werkzeug's
+        development server colours its log lines)."""
         if self.log_path is None or not self.log_path.exists():
             return ""
-        return self.log_path.read_text(errors="replace")
+        return ANSI_ESCAPE.sub("", self.log_path.read_text(errors="replace"))
 
     def log_tail(self, lines: int = 20) -> str:
         if self.log_path is None or not self.log_path.exists():

@@ -10,12 +10,21 @@ from pathlib import Path
 
 from bench.core import ports
 from bench.core.errors import ServerStartError
-from bench.core.paths import CONFIG
+from bench.core.paths import CONFIG, state_dir
 from bench.core.waiting import until
 from bench.host import env
 from bench.servers.base import APP, Server
 
 READY_LINE = "Worker ready (pid:"  # logged by config/gunicorn.conf.py's post_worker_init hook
+
+
+def extended_config(lines: str, name: str) -> Path:
+    """A copy of the course's gunicorn.conf.py with `lines` (settings, hooks) added at its end, where a later
+    assignment wins: what a learner's change to the file would be. Written to the bench's state directory."""
+    path = state_dir() / f"gunicorn-{name}.conf.py"
+    base = (CONFIG / "gunicorn.conf.py").read_text()
+    path.write_text(f"{base}\n\n# added for this experiment\n{lines}\n")
+    return path
 
 
 class Gunicorn(Server):
@@ -63,6 +72,10 @@ class Gunicorn(Server):
 
     def workers_pids(self) -> list[int]:
         return [p.pid for p in self.processes()[1:]]
+
+    def thread_counts(self) -> list[int]:
+        """How many threads each worker runs now (a gthread worker: its pool, once used, and its main thread)."""
+        return [p.num_threads() for p in self.processes()[1:]]
 
     def reload(self) -> None:
         """SIGHUP: reload the config and replace the workers gracefully."""
