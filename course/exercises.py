@@ -21,17 +21,18 @@ class NotYet(AssertionError):
     """The answer does not meet the task yet."""
 
 
-def compare(question: str, guess: float | None, measured: float, unit: str) -> float | None:
-    """Print the measurement beside the learner's guess; return measured / guess (None without a guess)."""
+def compare(question: str, guess: float | None, measured: float, unit: str, how: str = "measured") -> float | None:
+    """Print the measurement (or, with how="computed", a number worked out rather than measured) beside the
+    learner's guess; return measured / guess (None without a guess)."""
     if guess is None:
-        print(f"{question}: measured {readable(measured)} {unit}. Next time, write your guess in the cell above "
+        print(f"{question}: {how} {readable(measured)} {unit}. Next time, write your guess in the cell above "
               "first: the surprise is the lesson.")
         return None
     ratio = measured / guess if guess else float("inf")
     verdict = ("within 20%: well reasoned" if 0.8 <= ratio <= 1.25 else
-               f"the measurement is {readable(ratio)}× your guess" if ratio > 1 else
-               f"the measurement is {readable(1 / ratio)}× below your guess")
-    print(f"{question}: you guessed {readable(guess)} {unit}, measured {readable(measured)} {unit}: {verdict}.")
+               f"the answer is {readable(ratio)}× your guess" if ratio > 1 else
+               f"the answer is {readable(1 / ratio)}× below your guess")
+    print(f"{question}: you guessed {readable(guess)} {unit}, {how} {readable(measured)} {unit}: {verdict}.")
     return ratio
 
 

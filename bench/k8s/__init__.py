@@ -22,6 +22,7 @@ from bench.k8s.manifests import (
                               prestop_pause,
                               promises,
                               render,
+                              render_overlay,
                               rollout_bounds,
                               to_dict,
                               validate,
@@ -29,5 +30,6 @@ from bench.k8s.manifests import (
 
 __all__ = ["CREATE_SECONDS", "K8S", "KIND_CONFIG", "KIND_RELEASE", "KIND_SCHEMA", "KUBERNETES_VERSION", "VARIANTS",
            "Cluster", "as_model", "check_kind_config", "check_kind_release", "find", "hpa_from", "kind_config",
-           "kind_release", "kubectl_skew", "pods_from", "prestop_pause", "promises", "render", "rollout_bounds",
+           "kind_release", "kubectl_skew", "pods_from", "prestop_pause", "promises", "render", "render_overlay",
+           "rollout_bounds",
            "to_dict", "validate", "victim"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -30,6 +31,17 @@ def render(variant: str | Path) -> list[dict]:
     if done.returncode:
         raise BenchError(f"kubectl kustomize {folder} failed: {done.stderr.strip()}")
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def render_overlay(kustomization: str, name: str = "yours") -> list[dict]:
+    """`kubectl kustomize` of an overlay written as text, placed at k8s/overlays/`name` of a temporary copy of
+    k8s/ (so `../../base` and `../fixed-replicas` resolve as they do for the course's own overlays)."""
+    with tempfile.TemporaryDirectory(dir=state_dir()) as folder:
+        copy = Path(shutil.copytree(K8S, Path(folder) / "k8s"))
+        overlay = copy / "overlays" / name
+        overlay.mkdir(parents=True, exist_ok=True)
+        (overlay / "kustomization.yaml").write_text(kustomization)
+        return render(overlay)
 
 
 def find(docs: list[dict], kind: str, name: str | None = None) -> dict:

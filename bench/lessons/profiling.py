@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +46,13 @@ def profile_request(path: str, repeat: int = 3, app: Flask | None = None) -> pd.
     if response.status_code != 200:
         raise BenchError(f"GET {path} answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
     return _table(pstats.Stats(profiler), repeat)
+
+
+def profile_call(function: Callable[..., object], *args: object) -> pd.DataFrame:
+    """One call of `function(*args)` under cProfile: the same table as profile_request."""
+    profiler = cProfile.Profile()
+    profiler.runcall(function, *args)
+    return _table(pstats.Stats(profiler), 1)
 
 
 def _table(stats: pstats.Stats, repeat: int) -> pd.DataFrame:
