@@ -18,7 +18,7 @@ LAB ?=
 help:
 	@echo "make lab     open the course in JupyterLab (creates .venv the first time)"
 	@echo "make test    unit tests, config checks, and every notebook in quick mode (then, as on a Mac, the notebooks that use what macOS denies)"
-	@echo "make check LAB=02   check your work on a lab (labs/02/mine/)"
+	@echo "make check LAB=02a  check your work on a lab (labs/02a/mine/)"
 	@echo "make book    build the course as a website from the recorded notebooks (_build/html)"
 	@echo "make record  re-run the notebooks and store their outputs (quick mode)"
 	@echo "make full-run   time every notebook in full mode; writes the README's headline figure"
@@ -56,7 +56,7 @@ test-simulated: $(STAMP)
 	  COURSE_MODE=quick $(BIN)/python -m pytest $(SIMULATED_TESTS); status=$$?; rm -rf "$$state"; exit $$status; fi
 
 check: check-tools
-	@test -n "$(LAB)" || { echo "which lab? e.g. make check LAB=02 (see labs/README.md)"; exit 2; }
+	@test -n "$(LAB)" || { echo "which lab? e.g. make check LAB=02a (see labs/README.md)"; exit 2; }
 	COURSE_MODE=quick $(BIN)/python -m course.labs $(LAB)
 
 # Every cell runs, solutions and checks too; a check then leaves out its evidence (course/exercises.py).
@@ -69,7 +69,7 @@ record: check-tools
 	  $(BIN)/python -m course.recording --id $$id notebooks/$(or $(NB),[0-9]*).ipynb
 
 # Every notebook in full mode (what `make lab` runs), executed into a temporary folder and timed: writes
-# docs/full-mode-times.json and the README's headline figure (04's full-mode matrix). ONLY="04 07": some stages.
+# docs/full-mode-times.json and the README's headline figure (04b's full-mode matrix). ONLY="04b 07": some stages.
 full-run: check-tools
 	@$(DOCKERD) $(BIN)/python -m course.full_run $(ONLY)
 

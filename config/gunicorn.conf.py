@@ -1,8 +1,8 @@
 # gunicorn configuration for the sample app.
 #   gunicorn --config config/gunicorn.conf.py sample_app.wsgi:app
 # Command-line flags override anything here (the course's bench sets --bind and --workers that way).
-# Notebook 02 measures workers, worker_class and threads, timeout and max_requests (and --preload, a flag not
-# set here); see it before changing one. The other values (keepalive, graceful_timeout, forwarded_allow_ips,
+# Notebook 02a measures workers, worker_class and threads, and 02b timeout and max_requests (and --preload, a
+# flag not set here); see them before changing one. The other values (keepalive, graceful_timeout, forwarded_allow_ips,
 # logging) are not measured in the course.
 import os
 
@@ -17,7 +17,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 forwarded_allow_ips = ""
 
 # Sync workers handle one request at a time each. For CPU-bound work, throughput stops rising
-# near the number of cores; notebook 02 measures the plateau and the memory each worker costs.
+# near the number of cores; notebook 02a measures the plateau and the memory each worker costs.
 # A long-lived request (an event stream, a WebSocket) holds a sync worker for as long as it stays open, and a
 # few of them stop the app from answering anyone: config/nginx/app.conf sends /stream and /ws to a gunicorn of
 # their own with gevent workers (config/gunicorn-streams.conf.py). Notebook 08 measures both.
@@ -29,7 +29,7 @@ threads = 1
 # With gthread or gevent it only checks that the worker still talks to the master: gunicorn cuts off no request
 # that waits (its settings docs, `timeout`); a gevent request that burns CPU without yielding starves the worker's
 # heartbeat, and after `timeout` the master kills the whole worker, with every request it holds. nginx's
-# proxy_read_timeout (35 s) only stops waiting: the client gets a 504 while the worker works on (notebook 04
+# proxy_read_timeout (35 s) only stops waiting: the client gets a 504 while the worker works on (notebook 04a
 # measures it). Only the app can bound that work (a deadline in its code, a database statement timeout);
 # APP_MAX_WORK_MS just refuses a ?ms= over 25 s before starting.
 # Keep this below nginx's 35 s, so a stuck sync worker is killed before nginx gives up on it.

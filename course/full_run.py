@@ -1,10 +1,10 @@
 """Run notebooks in full mode (what `make lab` runs by default) and time them, without touching the committed ones.
 
     .venv/bin/python -m course.full_run            # every stage, in order; or `make full-run`
-    .venv/bin/python -m course.full_run 04 07      # some stages
+    .venv/bin/python -m course.full_run 04b 07     # some stages
 
 Each notebook is executed into a temporary folder (the committed notebooks keep their quick-mode outputs from
-`make record`), with a run id in COURSE_RECORDING (course.recording) that starts "full-run": notebook 04 then writes
+`make record`), with a run id in COURSE_RECORDING (course.recording) that starts "full-run": notebook 04b then writes
 the README's headline figure from its full-mode matrix, titled with that id. The wall time of each run, the commit
 it ran at, the run's id and the machine are written to `docs/full-mode-times.json`; the stage registry's full-mode
 budgets are checked against that record (tests/test_stage_registry.py).
@@ -49,7 +49,7 @@ def run(stage: Stage, folder: Path) -> float:
 
 
 def main(numbers: list[str]) -> int:
-    run_id = recording.new_id("full-run")  # in 04's figure title, and in the record below
+    run_id = recording.new_id("full-run")  # in 04b's figure title, and in the record below
     os.environ.update(COURSE_MODE="full", BENCH_PROGRESS="line", **{recording.ENV: run_id})
     chosen = [s for s in STAGES if not numbers or s.number in numbers]
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,

@@ -1,4 +1,4 @@
-"""Automatic lab checks: `make check LAB=02` runs labs/02/check.py against your copy in labs/02/mine/.
+"""Automatic lab checks: `make check LAB=02a` runs labs/02a/check.py against your copy in labs/02a/mine/.
 
 A lab's check.py defines `check(directory: Path) -> Iterator[Check]`, yielding one result per
 requirement; the lab passes when every requirement does.
@@ -75,7 +75,7 @@ def run_check(lab: str, directory: Path) -> list[Check]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("lab", help="the lab number, e.g. 02")
+    parser.add_argument("lab", help="the lab number, e.g. 02a")
     parser.add_argument("--dir", type=Path, help="check these files instead of labs/LAB/mine/")
     args = parser.parse_args(argv)
     lab = lab_dir(args.lab)

@@ -8,7 +8,7 @@ Stage results saved while a recording runs carry its id (course.results), so not
 this recording only, and tests/test_recording.py fails when the committed notebooks come from different ones.
 
     python -m course.recording --new
-    python -m course.recording --id ID notebooks/02_gunicorn.ipynb ...
+    python -m course.recording --id ID notebooks/02a_gunicorn_workers.ipynb ...
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Each stage's best configuration, measured on one standard workload and saved with the machine it
 ran on, so that notebook 07 can compare them side by side.
 
-    course.results.record("02 gunicorn", "gunicorn gthread 2 × 12", server)   # in a notebook's last cell
+    course.results.record("02a gunicorn", "gunicorn gthread 2 × 12", server)   # in a notebook's last cell
 """
 
 from __future__ import annotations
@@ -55,12 +55,12 @@ def standard_run(target: Server | str, label: str) -> LoadResult:
 
 def contenders() -> dict[str, Callable[[], Server]]:
     """The servers notebook 07 measures side by side on the standard workload: the development server and the
-    configurations of stages 02 and 03."""
+    configurations of stages 02a and 03."""
     from bench.servers import DevServer, Gunicorn, Uwsgi
 
     return {
         "dev server": lambda: DevServer(env=STANDARD_ENV),
-        "gunicorn (02)": lambda: Gunicorn(workers=2, worker_class="gthread", threads=STANDARD_THREADS,
+        "gunicorn (02a)": lambda: Gunicorn(workers=2, worker_class="gthread", threads=STANDARD_THREADS,
                                           env=STANDARD_ENV),
         "uWSGI (03)": lambda: Uwsgi(processes=2, threads=STANDARD_THREADS, env=STANDARD_ENV),
     }

@@ -38,10 +38,10 @@ class Settings:
     # header gets a 400 before a view runs. Empty: every host, as before Flask 3.1. Comma-separated in the env.
     trusted_hosts: tuple[str, ...] = ()
     # Megabytes of read-only data built at start-up (stands for a model or a lookup table);
-    # notebook 02 uses it to measure what preload_app saves.
+    # notebook 02b uses it to measure what preload_app saves.
     dataset_mb: int = 0
     # Extra milliseconds added to every request: stands for an instance on a degraded host
-    # (notebook 04 uses it to compare load-balancing policies).
+    # (notebook 04b uses it to compare load-balancing policies).
     degraded_ms: int = 0
     # Milliseconds /quote spends waiting on its "backend" (stands for a slow query or API call);
     # notebook 07 caches /quote and measures what that saves.

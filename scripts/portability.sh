@@ -8,7 +8,7 @@
 #   scripts/portability.sh non-root   as a learner's own account: a fresh clone of HEAD run by an unprivileged
 #                                     user (created as fip-learner when run as root, in the docker group), with
 #                                     the system tools and the Docker engine root provides, as an administrator would
-# Anything after `--` replaces `make test` (e.g. `-- make test PYTEST_ARGS=notebooks/02_gunicorn.ipynb`).
+# Anything after `--` replaces `make test` (e.g. `-- make test PYTEST_ARGS=notebooks/02a_gunicorn_workers.ipynb`).
 #
 # Why busy loops rather than a CPU quota of 1 CPU on the suite: a quota caps the *total* (the suite would
 # see one usable core, and the scaling claims would rightly say "not measurable"); a busy loop on each core

@@ -1,4 +1,4 @@
-"""Unit tests for the helpers notebooks 02 and 03 use during a load run: `faults.KillWorker` (kill a gunicorn
+"""Unit tests for the helpers notebooks 02b and 03 use during a load run: `faults.KillWorker` (kill a gunicorn
 worker, time its replacement) and `uwsgi_stats.StatsPoller` (requests per worker from uWSGI's stats server)."""
 
 from __future__ import annotations

@@ -50,8 +50,8 @@ def _closing_table() -> list[str]:
 
 
 def rests_on(row: str) -> list[tuple[str, str]]:
-    """The (notebook, cell id) pairs a row of the closing table names: "[02](02_gunicorn.ipynb): …, cell
-    `worker-sweep`" or "cells `a`, `b`", each after the link to its notebook."""
+    """The (notebook, cell id) pairs a row of the closing table names: "[02a](02a_gunicorn_workers.ipynb): …,
+    cell `worker-sweep`" or "cells `a`, `b`", each after the link to its notebook."""
     pairs, notebook = [], None
     for match in re.finditer(r"\]\((\w+\.ipynb)\)|cells? ((?:`[\w-]+`(?:, )?)+)", row.rsplit(" | ", 1)[-1]):
         if match.group(1):
@@ -63,8 +63,10 @@ def rests_on(row: str) -> list[tuple[str, str]]:
 
 
 def test_rests_on_reads_the_cells_after_each_link() -> None:
-    row = "| a | b | [02](02_gunicorn.ipynb): x, cell `one`; [04](04_nginx.ipynb): cells `two`, `three` |"
-    assert rests_on(row) == [("02_gunicorn.ipynb", "one"), ("04_nginx.ipynb", "two"), ("04_nginx.ipynb", "three")]
+    row = ("| a | b | [02a](02a_gunicorn_workers.ipynb): x, cell `one`; "
+           "[04b](04b_nginx_many_apps.ipynb): cells `two`, `three` |")
+    assert rests_on(row) == [("02a_gunicorn_workers.ipynb", "one"), ("04b_nginx_many_apps.ipynb", "two"),
+                             ("04b_nginx_many_apps.ipynb", "three")]
 
 
 @pytest.mark.parametrize("row", _closing_table(), ids=lambda row: row.split(" | ")[0].strip("| ")[:40])

@@ -15,15 +15,15 @@ def test_saved_keeps_each_stages_latest_row_from_this_machine(tmp_path, monkeypa
     monkeypatch.delenv("COURSE_RECORDING", raising=False)
     here, now = results.machine_id(), mode.current().name
     rows = [
-        {"stage": "02 gunicorn", "rps": 100.0, "machine": here, "mode": now, "t": 1.0},
+        {"stage": "02a gunicorn", "rps": 100.0, "machine": here, "mode": now, "t": 1.0},
         {"stage": "01 WSGI", "rps": 50.0, "machine": here, "mode": now, "t": 2.0},
-        {"stage": "02 gunicorn", "rps": 120.0, "machine": here, "mode": now, "t": 3.0},
-        {"stage": "02 gunicorn", "rps": 999.0, "machine": "another laptop", "mode": now, "t": 4.0},
+        {"stage": "02a gunicorn", "rps": 120.0, "machine": here, "mode": now, "t": 3.0},
+        {"stage": "02a gunicorn", "rps": 999.0, "machine": "another laptop", "mode": now, "t": 4.0},
         {"stage": "01 WSGI", "rps": 77.0, "machine": here, "mode": "other mode", "t": 5.0},
     ]
     (tmp_path / "stage-results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     saved = results.saved()
-    assert saved[["stage", "rps"]].values.tolist() == [["01 WSGI", 50.0], ["02 gunicorn", 120.0]]
+    assert saved[["stage", "rps"]].values.tolist() == [["01 WSGI", 50.0], ["02a gunicorn", 120.0]]
     assert len(results.saved(this_machine=False)) == 2
 
 

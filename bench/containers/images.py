@@ -95,6 +95,14 @@ def base_image(name: str) -> str:
     return spec.tag
 
 
+def describe_base(tag: str) -> str:
+    """What `base_image` gave: the registry's own image, or a stand-in built here from Debian's packages."""
+    stand_in = next((spec for spec in OFFLINE_BASES.values() if spec.tag == tag), None)
+    if stand_in is None:
+        return f"{tag}, from the registry"
+    return f"stand-in built from Debian's {', '.join(stand_in.packages)}"
+
+
 def _debian_source() -> tuple[str, str]:
     """(mirror, suite) to bootstrap from: this machine's own Debian mirror and release when it is Debian."""
     mirror, suite = "http://deb.debian.org/debian", "bookworm"

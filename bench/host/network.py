@@ -1,5 +1,5 @@
-"""Network helpers for notebook 04's lessons: a request from another loopback address (a second client
-machine), whether this machine allows that address, and the connections left in TIME_WAIT."""
+"""Network helpers for notebooks 04a's and 04b's lessons: a request from another loopback address (a second
+client machine, 04a), whether this machine allows that address, and the connections left in TIME_WAIT (04b)."""
 
 from __future__ import annotations
 

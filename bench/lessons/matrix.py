@@ -1,6 +1,6 @@
 """The classic "which WSGI stack is fastest" benchmark, done with load that saturates each stack.
 
-Why the development server is measured twice (`run_matrix`): it is the losing side of notebook 04's claim ("the
+Why the development server is measured twice (`run_matrix`): it is the losing side of notebook 04b's claim ("the
 median stack serves at least 1.5× the dev server"), so its rate must be its own, not a lower bound. On a machine
 with few cores locust spends on each request a good part of what the dev server does, so there its run is
 flagged interfered. wrk spends a fraction of that: the claim takes the higher of the two rates, and holds wrk's
@@ -128,7 +128,7 @@ def saturate(target: Stack | Server, path: str, users_levels: Sequence[int], gai
 @dataclass
 class MatrixRun:
     """Every stack's best level (`table`), each stack's ramp, the development server measured by wrk as well,
-    and the command line granian ran with (new in notebook 04)."""
+    and the command line granian ran with (new in notebook 04b)."""
 
     table: pd.DataFrame
     ramps: pd.DataFrame

@@ -1,4 +1,4 @@
-"""Notebook 04's timeouts: what a proxy's read timeout does to a slow request, seen from both ends. The client
+"""Notebook 04a's timeouts: what a proxy's read timeout does to a slow request, seen from both ends. The client
 gets nginx's 504; the worker, which nothing told, goes on and answers a connection nobody reads any more."""
 
 from __future__ import annotations

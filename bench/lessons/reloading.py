@@ -75,7 +75,7 @@ def seconds_until(server: Server, expected: str, timeout: float = 10.0) -> float
 
 
 def gunicorn_picks_up() -> tuple[dict[str, str], float | None]:
-    """The version gunicorn serves after the app's code changed to v2, five ways (notebook 02): workers left
+    """The version gunicorn serves after the app's code changed to v2, five ways (notebook 02b): workers left
     running; `kill -HUP`; HUP with `--preload`; a full restart with `--preload`; `--reload`'s file watcher. Also
     the seconds `--reload` took to serve the new code (None: it never did)."""
     import time

@@ -27,7 +27,7 @@ def scaled(how: str, n: int) -> Iterator[Server]:
         return
     servers = [Gunicorn(workers=1).start() for _ in range(n)]
     try:
-        # the course's config holds /cpu to 50 requests/s per client (notebook 04); the load is one client
+        # the course's config holds /cpu to 50 requests/s per client (notebook 04b); the load is one client
         with proxy(*servers, policy="least_conn", edits={"limit_req zone=expensive": ""}) as web:
             yield web
     finally:

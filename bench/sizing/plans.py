@@ -1,6 +1,6 @@
 """Each experiment's plan (workers, instances, users, generator processes) as a function of the machine's facts.
 
-    plan = bench.plans.matrix(facts)      # notebook 04: processes per stack, locust processes
+    plan = bench.plans.matrix(facts)      # notebook 04b: processes per stack, locust processes
     plan = bench.plans.scaling(facts)     # notebook 07: how many workers and instances, and for how many users
 
 The notebooks call these instead of working a plan out in a cell, so that `tests/test_plans.py` can check every
@@ -38,7 +38,7 @@ def server_cores(facts: Facts) -> int:
 
 @dataclass(frozen=True)
 class WorkerSweep:
-    """Notebook 02: gunicorn workers from 1 to past the cores, on CPU-bound work."""
+    """Notebook 02a: gunicorn workers from 1 to past the cores, on CPU-bound work."""
 
     cores: int
     levels: list[int]
@@ -55,7 +55,7 @@ def worker_sweep(facts: Facts) -> WorkerSweep:
 
 @dataclass(frozen=True)
 class Matrix:
-    """Notebook 04: the same number of processes in every stack, and the users to ramp through."""
+    """Notebook 04b: the same number of processes in every stack, and the users to ramp through."""
 
     workers: int
     levels: list[int]

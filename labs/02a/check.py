@@ -1,4 +1,4 @@
-"""Lab 02 check: p95 ≤ 250 ms on /io?ms=100 with 50 users and at most 2 workers, no failures."""
+"""Lab 02a check: p95 ≤ 250 ms on /io?ms=100 with 50 users and at most 2 workers, no failures."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def check(directory: Path) -> Iterator[Check]:
     yield Check(f"at most {MAX_WORKERS} worker processes", workers <= MAX_WORKERS, f"workers = {workers}")
     try:
         with Gunicorn(config=config) as server:
-            result = run_load(server, "/io?ms=100", users=USERS, label="lab 02", progress=False)
+            result = run_load(server, "/io?ms=100", users=USERS, label="lab 02a", progress=False)
     except BenchError as error:
         yield Check("gunicorn starts with the config", False, str(error).splitlines()[0])
         return

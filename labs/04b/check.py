@@ -1,4 +1,4 @@
-"""Lab 04 check: nginx serves /static/ itself and fails over between two instances under load."""
+"""Lab 04b check: nginx serves /static/ itself and fails over between two instances under load."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _check(conf: Path) -> Iterator[Check]:
             reached_app = "GET /static/" in a.log_text() + b.log_text()
             yield Check("/static/ is served by nginx from disk", static.status_code == 200 and not reached_app,
                         f"status {static.status_code}" + (", but the app served it" if reached_app else ""))
-            result = run_load(web, "/io?ms=50", users=8, label="lab 04", progress=False,
+            result = run_load(web, "/io?ms=50", users=8, label="lab 04b", progress=False,
                               events=[(1.5, "instance B killed", b.kill)])
             served = {"A": a.log_text().count('"GET /io'), "B": b.log_text().count('"GET /io')}
             yield Check("both instances served requests", all(served.values()), f"requests served: {served}")

@@ -1,16 +1,16 @@
 # gunicorn configuration for the sample app.
 #   gunicorn --config config/gunicorn.conf.py sample_app.wsgi:app
 # Command-line flags override anything here (the course's bench sets --bind and --workers that way).
-# Every value below is one notebook 02 measures; see it before changing one.
+# Every value below is one notebook 02a or 02b measures; see it before changing one.
 import os
 
 # Listen on loopback only; in a container or behind nginx, bind where the proxy can reach you.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # Sync workers handle one request at a time each. For CPU-bound work, throughput stops rising
-# near the number of cores; notebook 02 measures the plateau and the memory each worker costs.
+# near the number of cores; notebook 02a measures the plateau and the memory each worker costs.
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-# Lab 02: /io waits 100 ms per request, so 50 users need ~50 requests in flight at once.
+# Lab 02a: /io waits 100 ms per request, so 50 users need ~50 requests in flight at once.
 # gevent workers serve each request in a greenlet: up to worker_connections per worker, and a
 # waiting greenlet costs almost nothing. (worker_class = "gthread" with threads = 32 also passes,
 # with a higher p95: threads contend for the GIL.)

@@ -1,14 +1,14 @@
 # gunicorn configuration for the sample app.
 #   gunicorn --config config/gunicorn.conf.py sample_app.wsgi:app
 # Command-line flags override anything here (the course's bench sets --bind and --workers that way).
-# Every value below is one notebook 02 measures; see it before changing one.
+# Every value below is one notebook 02a or 02b measures; see it before changing one.
 import os
 
 # Listen on loopback only; in a container or behind nginx, bind where the proxy can reach you.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # Sync workers handle one request at a time each. For CPU-bound work, throughput stops rising
-# near the number of cores; notebook 02 measures the plateau and the memory each worker costs.
+# near the number of cores; notebook 02a measures the plateau and the memory each worker costs.
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 worker_class = "sync"
 threads = 1
