@@ -5,11 +5,13 @@ Everything that lists stages reads this: the tools table (`course.tools`), the b
 `make check`, the slides, and the test that holds the README, the labs' README and the instructor guide to it
 (tests/test_stage_registry.py). Adding a stage: one entry here, one notebook, one lab folder (CONTRIBUTING.md).
 
-A notebook's header states two times. **Study time**: how long a learner spends on it, reading, running the
-cells and doing the exercises (an estimate the README's stage table and the instructor guide's timetables use
-too). **Machine time**: its quick-mode budget ("under N s in quick mode"), which the test suite holds every
-quick-mode run on a machine like the reference one (two usable cores at full speed) to, and its full-mode budget
-("under M minutes in full mode"), which holds `make full-run`'s last recorded times (tests/test_stage_registry.py).
+A notebook's header states two times. **Study time**: how long a learner spends on it, split as Carpentries
+episodes split it into teaching (reading and running the cells) and exercises (the tasks and predictions), from
+the read-through model in course/study_time.py (tests/test_study_time.py holds the two together); the README's
+stage table and the instructor guide's timetables use their sum. **Machine time**: its quick-mode budget ("under
+N s in quick mode"), which the test suite holds every quick-mode run on a machine like the reference one (two
+usable cores at full speed) to, and its full-mode budget ("under M minutes in full mode"), which holds
+`make full-run`'s last recorded times (tests/test_stage_registry.py).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class Stage:
     tools: tuple[str, ...]  # bench.env.TOOLS names the notebook needs (beyond the Python environment)
     quick_seconds: int  # quick-mode budget on a 2-core machine at full speed (checked by the test suite)
     full_minutes: int  # full-mode budget on such a machine (`make full-run` times it: docs/full-mode-times.json)
-    study_minutes: int  # a learner's time: reading, running the cells, the exercises (the lab not included)
+    teaching_minutes: int  # reading and running the cells (course/study_time.py's model; the lab not included)
+    exercise_minutes: int  # the "your turn" tasks and the predictions
     lab: str | None = None  # folder in labs/
     result: str | None = None  # its row in notebook 07's comparison on the standard workload
     result_needs: str | None = None  # a course.needs check the result row depends on ("compose")
@@ -37,45 +40,59 @@ class Stage:
     # back or say "not measurable" there, and `make test` runs them on a simulated Mac too.
     macos_denies: tuple[str, ...] = ()
 
+    @property
+    def study_minutes(self) -> int:
+        """Teaching and exercises: the time the README's stage table and the instructor guide's timetables use."""
+        return self.teaching_minutes + self.exercise_minutes
+
+    def study_line(self) -> str:
+        """The header's study time, as the notebook states it."""
+        exercises = f"{self.exercise_minutes} of exercises" if self.exercise_minutes else "no exercises"
+        return f"**Study time:** about {self.teaching_minutes} minutes of teaching and {exercises}"
+
 
 STAGES: tuple[Stage, ...] = (
     Stage("00", "Setup check", "00_setup_check.ipynb", tools=("locust", "gunicorn", "nginx"),
-          quick_seconds=90, full_minutes=1, study_minutes=10),
+          quick_seconds=90, full_minutes=1, teaching_minutes=10, exercise_minutes=0),
     Stage("01", "WSGI from first principles", "01_wsgi_first_principles.ipynb", tools=("locust", "gunicorn"),
-          quick_seconds=90, full_minutes=11, study_minutes=40, lab="01", result="01 WSGI"),
+          quick_seconds=90, full_minutes=11, teaching_minutes=30, exercise_minutes=15, lab="01", result="01 WSGI"),
     Stage("02a", "Gunicorn: workers and threads", "02a_gunicorn_workers.ipynb", tools=("locust", "gunicorn"),
-          quick_seconds=75, full_minutes=12, study_minutes=35, lab="02a", result="02a gunicorn",
+          quick_seconds=75, full_minutes=12, teaching_minutes=35, exercise_minutes=10, lab="02a", result="02a gunicorn",
           macos_denies=("USS memory",)),
     # five gunicorns: what reloads
     Stage("02b", "Gunicorn in operation", "02b_gunicorn_in_operation.ipynb", tools=("locust", "gunicorn"),
-          quick_seconds=60, full_minutes=4, study_minutes=35, macos_denies=("USS memory",)),
+          quick_seconds=60, full_minutes=4, teaching_minutes=30, exercise_minutes=10, macos_denies=("USS memory",)),
     # its CPU-cost runs there and back
     Stage("03", "uWSGI", "03_uwsgi.ipynb", tools=("locust", "uwsgi", "gunicorn"),
-          quick_seconds=145, full_minutes=9, study_minutes=45, lab="03", result="03 uWSGI",
+          quick_seconds=145, full_minutes=9, teaching_minutes=45, exercise_minutes=15, lab="03", result="03 uWSGI",
           macos_denies=("USS memory",)),
     Stage("04a", "nginx in front of one app", "04a_nginx_one_app.ipynb", tools=("locust", "gunicorn", "nginx"),
-          quick_seconds=60, full_minutes=4, study_minutes=40,
+          quick_seconds=60, full_minutes=4, teaching_minutes=30, exercise_minutes=10,
           macos_denies=("a second loopback address",)),
     Stage("04b", "nginx in front of many", "04b_nginx_many_apps.ipynb",
           tools=("locust", "gunicorn", "uwsgi", "nginx", "granian", "wrk"),
-          quick_seconds=120, full_minutes=12, study_minutes=45, lab="04b", result="04b nginx",
+          quick_seconds=120, full_minutes=12, teaching_minutes=40, exercise_minutes=10, lab="04b", result="04b nginx",
           macos_denies=("the connection list (TIME_WAIT)",)),
     Stage("05", "Docker", "05_docker.ipynb",
           tools=("locust", "docker", "dockerd", "docker-compose", "debootstrap", "hadolint"),
-          quick_seconds=150, full_minutes=3, study_minutes=45, lab="05", result="05 Docker", result_needs="compose"),
+          quick_seconds=150, full_minutes=3, teaching_minutes=35, exercise_minutes=15, lab="05", result="05 Docker",
+          result_needs="compose"),
     Stage("06", "Kubernetes with kind", "06_kubernetes.ipynb",
           tools=("kubernetes-validate", "kubectl", "kind", "docker", "locust"),
-          quick_seconds=90, full_minutes=1, study_minutes=40, lab="06"),
+          quick_seconds=90, full_minutes=1, teaching_minutes=35, exercise_minutes=10, lab="06"),
     # runs there and back
     Stage("07", "Scaling and caching", "07_scaling_and_caching.ipynb",
           tools=("locust", "gunicorn", "uwsgi", "nginx", "redis", "py-spy"),
-          quick_seconds=180, full_minutes=8, study_minutes=50, lab="07", result="07 scaling & caching"),
+          quick_seconds=180, full_minutes=8, teaching_minutes=40, exercise_minutes=15, lab="07",
+          result="07 scaling & caching"),
     Stage("08", "Long-lived connections", "08_long_lived_connections.ipynb",
-          tools=("gunicorn", "uwsgi", "uvicorn", "nginx"), quick_seconds=90, full_minutes=2, study_minutes=40,
+          tools=("gunicorn", "uwsgi", "uvicorn", "nginx"), quick_seconds=90, full_minutes=2, teaching_minutes=35,
+          exercise_minutes=15,
           lab="08", macos_denies=("USS memory",)),
     # the appendix: the measuring the stages keep out of the learner's way
     Stage("09", "How this course measures", "09_how_this_course_measures.ipynb",
-          tools=("locust", "gunicorn", "nginx"), quick_seconds=90, full_minutes=3, study_minutes=30),
+          tools=("locust", "gunicorn", "nginx"), quick_seconds=90, full_minutes=3, teaching_minutes=20,
+          exercise_minutes=10),
 )
 TEST_TOOLS = ("wrk", "chromium")  # needed by the test suite (test_wrk_yardstick.py, test_browser.py)
 

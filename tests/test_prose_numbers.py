@@ -18,7 +18,7 @@ FIGURE = re.compile(
     r"|minutes?\b)|[×x]\s?\d[\d.]*(?![\w]))")
 BUDGET = re.compile(r"\*\*Machine time:\*\* under (\d+) s in quick mode")
 FULL_BUDGET = re.compile(r"under (\d+) minutes? in full mode")
-STUDY = re.compile(r"\*\*Study time:\*\* about (\d+) minutes")
+STUDY = re.compile(r"\*\*Study time:\*\* about \d+ minutes of teaching and (?:\d+ of exercises|no exercises)")
 # Figures allowed in prose, and why: settings the notebook itself uses, and documented facts.
 ALLOWED: dict[str, set[str]] = {
     "00": {"1.5×"},  # a claim's threshold
@@ -61,7 +61,8 @@ def figures(text: str) -> list[str]:
 def test_figures_are_found() -> None:
     text = "gunicorn reached 1,234 req/s, 15–45% more, ×1.35, p95 20 ms, 89 MB; see `/cpu?ms=5` and n=3"
     assert figures(text) == ["1,234 req/s", "15–45%", "×1.35", "20 ms", "89 MB"]
-    assert figures("**Study time:** about 40 minutes. **Machine time:** under 90 s in quick mode, under 12 "
+    assert figures("**Study time:** about 30 minutes of teaching and 10 of exercises. **Machine time:** under 90 s "
+                   "in quick mode, under 12 "
                    "minutes in full mode") == []
 
 
@@ -78,8 +79,8 @@ def test_no_measured_figure_in_prose(path: Path) -> None:
 def test_the_times_a_notebook_states_are_the_registrys(path: Path) -> None:
     """Study time (the registry's estimate) and machine time (budgets the tests check), in the header."""
     study = STUDY.search(_prose(path)[0])
-    assert study, f"{path.name}'s first cell should say '**Study time:** about N minutes'"
-    assert int(study.group(1)) == by_notebook(path.name).study_minutes
+    assert study, f"{path.name}'s first cell should say '{by_notebook(path.name).study_line()}'"
+    assert study.group(0) == by_notebook(path.name).study_line()
     stated = BUDGET.search(_prose(path)[0])
     assert stated, f"{path.name}'s first cell should say '**Machine time:** under N s in quick mode'"
     assert int(stated.group(1)) == budget(path.name)

@@ -1,0 +1,80 @@
+"""The helpers behind the tasks that extend an experiment (02a, 02b, 04b, 06, 07), without load: what they count
+and the arithmetic of their checks."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from bench.containers import images
+from bench.core.paths import CONFIG
+from bench.lessons import preload_threads, profiling, rate_limit, word_counts
+from bench.servers.base import ANSI_ESCAPE
+from bench.servers.gunicorn import extended_config
+from course import exercises
+
+
+def test_a_config_with_lines_added_keeps_the_course_file_and_lets_the_lines_win(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("BENCH_STATE_DIR", str(tmp_path))
+    path = extended_config('worker_class = "gthread"\nthreads = 10\n', "t")
+    settings: dict[str, object] = {}
+    exec(path.read_text(), settings)  # a gunicorn config is Python: later assignments win
+    assert settings["worker_class"] == "gthread" and settings["threads"] == 10
+    assert path.read_text().startswith((CONFIG / "gunicorn.conf.py").read_text())
+
+
+def test_every_worker_counted_needs_both_workers_and_half_the_ticks() -> None:
+    row = {"workers answering": 2, "fewest counts in a worker": 60, "possible": 100}
+    assert preload_threads.every_worker_counted(row)
+    assert not preload_threads.every_worker_counted({**row, "fewest counts in a worker": 0})  # a thread missing
+    assert not preload_threads.every_worker_counted({**row, "workers answering": 1})
+
+
+def _flood(accepted: int, requests: int, rps: float) -> rate_limit.Flood:
+    class Run:
+        pass
+
+    run = Run()
+    run.requests, run.rps, run.failures = requests, rps, requests - accepted  # type: ignore[attr-defined]
+    return rate_limit.Flood(run, accepted, accepted, ("429",))  # type: ignore[arg-type]
+
+
+def test_a_flood_keeps_to_a_rate_within_its_slack_and_burst() -> None:
+    ten_seconds = 10_000  # requests at 1,000 req/s: a 10 s run
+    assert _flood(210, ten_seconds, 1000).keeps_to(20, burst=5)  # 21 req/s: inside 20 × 1.15 + 5/10
+    assert not _flood(500, ten_seconds, 1000).keeps_to(20, burst=5)  # 50 req/s: the old limit
+    assert not _flood(100, ten_seconds, 1000).keeps_to(20, burst=5)  # 10 req/s: a limit set too low
+
+
+def test_top_words_counts_and_the_one_pass_version_agrees() -> None:
+    rows = [("The cat and the hat", "a"), ("the end", "b")]
+    assert word_counts.top_words(rows, 2) == [("the", 3), ("and", 1)]
+    profile = profiling.profile_call(word_counts.top_words, rows * 50, 2)
+    assert "<method 'count' of 'list' objects>" in set(profile["function"])
+    assert word_counts.best_ms(word_counts.top_words, rows, 2) >= 0
+
+
+def test_a_base_is_described_as_pulled_or_as_a_stand_in() -> None:
+    assert images.describe_base("python:3.12") == "python:3.12, from the registry"
+    stand_in = images.OFFLINE_BASES["python:3.12-slim"].tag
+    assert images.describe_base(stand_in).startswith("stand-in built from Debian's python3")
+
+
+def test_log_text_drops_terminal_colours() -> None:
+    assert ANSI_ESCAPE.sub("", '\x1b[31m\x1b[1mGET / HTTP/1.1\x1b[0m" 200 -') == 'GET / HTTP/1.1" 200 -'
+
+
+def test_a_computed_answer_is_not_called_measured(capsys: pytest.CaptureFixture[str]) -> None:
+    exercises.compare("pods", None, 3, "pods", how="computed")
+    assert "computed 3 pods" in capsys.readouterr().out
+
+
+def test_an_overlay_written_as_text_renders_beside_the_courses_own() -> None:
+    from bench import k8s
+    from bench.host import env
+
+    if not env.find("kubectl"):
+        pytest.skip("kubectl is not installed")
+    docs = k8s.render_overlay("resources: [../fixed-replicas]\nreplicas: [{name: web, count: 6}]\n")
+    assert k8s.find(docs, "Deployment", "web")["spec"]["replicas"] == 6
+    assert "HorizontalPodAutoscaler" not in pd.Series([d["kind"] for d in docs]).tolist()
