@@ -53,7 +53,7 @@ def test_the_readme_stage_table_is_the_registry() -> None:
     for stage, row in zip(STAGES, rows, strict=True):
         assert row.startswith(f"| [{stage.number} {stage.title}](notebooks/{stage.notebook}) |"), row
         *_, study, machine = row.rstrip(" |").split(" | ")
-        assert study == f"{stage.study_minutes} min" and machine.startswith(
+        assert study == f"{stage.teaching_minutes} + {stage.exercise_minutes} min" and machine.startswith(
             f"{stage.quick_seconds} s / {stage.full_minutes} min"), row
 
 
