@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.load import claims, cpu
-from bench.load.claims import ClaimFailed, claim
+from bench.load.claims import ClaimFailed, Needs, claim
 from bench.load.result import LoadResult
 from bench.sizing import machine, plans
 from sample_app.limits import cpu_limit
@@ -123,7 +123,7 @@ def test_a_simulated_slower_machine_is_not_counted_as_other_work(monkeypatch: py
 def test_a_claim_this_machine_cannot_measure_does_not_fail(monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(claims, "usable_cpus", lambda: 1.0)
-    outcome = claim("two workers beat one", False, needs_cores=2, why_cores="nothing to scale to")
+    outcome = claim("two workers beat one", False, needs=Needs(2, "nothing to scale to"))
     assert outcome.status == claims.UNMEASURABLE
     out = capsys.readouterr().out
     assert "needs 2 usable cores" in out and "may use 1" in out and "nothing to scale to" in out

@@ -8,7 +8,7 @@
 - refuses evidence from a run where the load generator was the bottleneck or took CPU the server
   needed (`refused`; an interfered run may still stand as a lower bound, `at_least=`), and says
   "not measurable on this machine" with the reason when the machine lacks what the claim needs
-  (`needs_cores`), instead of failing. Both are recorded: the test suite fails if any claim was
+  (`needs`, e.g. `TWO_CORES`), instead of failing. Both are recorded: the test suite fails if any claim was
   refused or not measurable on a machine with a spare core (the CI machine).
 """
 
@@ -101,8 +101,23 @@ def _log(outcome: Outcome) -> None:
         f.write(json.dumps(asdict(outcome)) + "\n")
 
 
+@dataclass(frozen=True)
+class Needs:
+    """What a claim needs of the machine to mean anything: `cores` usable cores, and why."""
+
+    cores: float
+    why: str
+
+
+# The claims that compare one process with several: on one usable core every process shares it, so more of them
+# cannot add CPU, and the comparison says nothing about the servers.
+TWO_CORES = Needs(2, "on one usable core every process shares it: more processes cannot add CPU")
+# The claims about one server process's own rate: on one core the load generator runs on the server's core.
+SPARE_CORE = Needs(2, "on one usable core the load generator shares the server's: the rate is not the server's own")
+
+
 def claim(statement: str, holds: bool, evidence: Mapping[str, object] | str = "", runs: Any = (),
-          needs_cores: float = 1, why_cores: str = "", cannot: str = "", at_least: Any = ()) -> Outcome:
+          needs: Needs | None = None, cannot: str = "", at_least: Any = ()) -> Outcome:
     """State a claim from a fresh measurement: print it with its evidence, or raise ClaimFailed.
 
     `runs`: the load runs the evidence comes from (a generator-bound or interfered one makes the claim
@@ -110,7 +125,7 @@ def claim(statement: str, holds: bool, evidence: Mapping[str, object] | str = ""
     `at_least`: runs on the winning side of the claim ("A serves at least 1.5× B", "A's p95 is lower": A).
     Interference can only make a server look worse (a lower rate, a higher latency), so an interfered run
     may stand here; a generator-bound one still may not.
-    `needs_cores`: usable cores the experiment needs to mean anything (`why_cores` says why).
+    `needs`: what the experiment needs of the machine to mean anything (usable cores, and why).
     `cannot`: a reason this machine cannot measure the claim, found by the notebook (empty: it can).
     """
     text, now = _evidence(evidence), time.time()
@@ -120,9 +135,8 @@ def claim(statement: str, holds: bool, evidence: Mapping[str, object] | str = ""
     bound += [label for label in _flagged(runs, "interfered") if label not in bound]
     if cannot:
         outcome = Outcome(statement, UNMEASURABLE, text, cannot, now)
-    elif usable < needs_cores:
-        reason = (f"it needs {needs_cores:g} usable cores and this process may use {usable:g}"
-                  + (f" ({why_cores})" if why_cores else ""))
+    elif needs and usable < needs.cores:
+        reason = f"it needs {needs.cores:g} usable cores and this process may use {usable:g} ({needs.why})"
         outcome = Outcome(statement, UNMEASURABLE, text, reason, now)
     elif bound:
         reason = (f"the load generator limited or took CPU from the server in: {', '.join(bound)}. "
