@@ -80,6 +80,7 @@ class LoadResult:
     server_busy: float = float("nan")  # cores the server kept busy, when the target is a bench server
     started_at: float = float("nan")  # unix time of locust's first request
     cores_apart: bool = False  # locust and the server ran on cores of their own (bench.host.partition)
+    flag_shown: bool = field(repr=False, default=False)  # run_load printed the flag line already
     # each request's end (t, on the clock of timeseries["t"]), response time and failure: run_load(per_request=True)
     completions: pd.DataFrame = field(repr=False, default_factory=lambda: pd.DataFrame(columns=COMPLETION_COLUMNS))
 
@@ -115,7 +116,8 @@ class LoadResult:
     def __str__(self) -> str:
         text = (f"{self.label}: {self.rps:,.0f} req/s, p50 {self.p50:.0f} ms, p95 {self.p95:.0f} ms, "
                 f"{self.failures} failed of {self.requests} ({self.failure_rate:.1%})")
-        return text + (f"\n  {self.flag_line()}" if self.flag_line() else "")
+        shown = self.flag_line() and not self.flag_shown  # printed once, where the run ended, not again here
+        return text + (f"\n  {self.flag_line()}" if shown else "")
 
 
 class Target(Protocol):

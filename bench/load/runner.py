@@ -251,6 +251,7 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
         result.server_cpu_ms = server_cpu * 1000 / result.requests
     if result.flag_line() and not quiet:  # a quiet bench: a load prints nothing unless it needs a caveat
         print(result.flag_line())
+        result.flag_shown = True
     return result
 
 
