@@ -97,3 +97,16 @@ def test_a_recorded_notebook_is_quiet(stage) -> None:
             if output.get("name") == "stderr" or UNASKED_LOAD_LINE.search(text):
                 noisy[index] = text.strip().splitlines()[:2]
     assert not noisy, f"{stage.notebook}: outputs a learner did not ask for, by cell: {noisy}"
+
+
+MOST_SECTIONS = 8  # topic sections (## headings) a lesson a learner finishes in one sitting holds (issue #35)
+CLOSING = re.compile(r"^## (Key points|Check yourself|Your turn, and next)")
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.number)
+def test_a_lesson_has_at_most_eight_topic_sections(stage) -> None:
+    """One idea per section, a few sections per lesson (Carpentries' episodes): subsections (###) group the
+    parts of one idea; a lesson that needs more than eight topics is two lessons."""
+    topics = [line for c in _cells(stage) if c.cell_type == "markdown" for line in c.source.splitlines()
+              if line.startswith("## ") and not CLOSING.match(line)]
+    assert len(topics) <= MOST_SECTIONS, f"{stage.notebook}: {len(topics)} topic sections: {topics}"

@@ -30,10 +30,10 @@ ALLOWED: dict[str, set[str]] = {
     "03": {"1 ms", "2 s", "6 s", "10 seconds", "64 MB", "× 8", "5 ms", "20 ms", "4 KB", "6 KB", "1 s", "5 s",
            "8 s"},  # settings, the your-turn task's requests and limit, the test
     # cookie's size; uWSGI's documented defaults (min-worker-lifetime, buffer-size)
-    "04a": {"1 MB", "20 ms", "40 KB", "25 s", "30 s", "35 s", "2 s", "3 s"},  # the config's limits and
+    "04a": {"1 MB", "20 ms", "40 KB", "25 s", "30 s", "35 s", "2 s", "3 s", "6 s"},  # the config's limits and
     # timeouts; the static file's size; the demo's timeouts
-    "04b": {"30 ms", "50 requests/s", "20 requests/s", "20 ms", "2 ×"},  # the degraded host's delay; the
-    # config's rate limit and the your-turn task's; the standard workload's backend
+    "04b": {"30 ms", "50 requests/s", "20 requests/s", "20 ms", "2 ×", "60 s"},  # the degraded host's delay; the
+    # config's rate limit and the your-turn task's; the standard workload's backend; Linux's TIME_WAIT
     "05": {"5 s", "20 ms"},  # docker stop's timeout; the standard workload's /io?ms=20 (course.results)
     "06": {"1 GB", "60%", "180 s", "300 s"},  # kind's node image (its documentation); the HPA's target in the
     # manifest; the HPA section's load in quick and full mode

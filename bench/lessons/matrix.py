@@ -17,12 +17,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 import psutil
+from matplotlib.figure import Figure
 
 from bench.core import mode
-from bench.load import wrk
+from bench.core.paths import REPO
+from bench.host import env
+from bench.load import plots, wrk
 from bench.load.measuring import Measurement, measure
 from bench.servers import DevServer, Granian, Gunicorn, Server, Uwsgi, proxy
 
+FIGURE = REPO / "docs" / "benchmark-matrix.png"  # the README's headline figure
 SEED_STACK = "nginx → uWSGI --http"  # what the benchmark the course redoes ran: the router, behind nginx
 STACKS = (
     "dev server",
@@ -134,6 +138,20 @@ class MatrixRun:
     ramps: pd.DataFrame
     dev_wrk: wrk.WrkResult
     granian_command: str
+    levels: Sequence[int] = ()
+    workers: int = 0
+
+    def chart(self, ceiling_rps: float, run_id: str = "") -> Figure:
+        """The requests/s per stack, titled with the load, this machine and the run it comes from. A full run's
+        chart (`make full-run`, ids "full-run-…") is also the README's headline figure, saved to FIGURE."""
+        load = ("users ramped to saturation, the best level repeated" if len(self.levels) > 1
+                else f"quick mode: one level ({self.levels[0]} users), one run per stack")
+        where = f"\n{env.machine_label()}" + (f"\n{run_id}" if run_id else "")
+        fig = plots.bars(self.table, x="stack", yerr="rps sd", ceiling=ceiling_rps,
+                         title=f"/quote, {self.workers} processes per stack; {load}{where}")
+        if run_id.startswith("full-run"):
+            fig.savefig(FIGURE, dpi=110, bbox_inches="tight")
+        return fig
 
 
 def run_matrix(path: str, levels: Sequence[int], workers: int) -> MatrixRun:
@@ -151,4 +169,4 @@ def run_matrix(path: str, levels: Sequence[int], workers: int) -> MatrixRun:
         rows.append({**best.row(), "stack": name})
         ramps += [{**r, "stack": name} for r in ramp]
     assert dev_wrk is not None
-    return MatrixRun(pd.DataFrame(rows), pd.DataFrame(ramps), dev_wrk, granian)
+    return MatrixRun(pd.DataFrame(rows), pd.DataFrame(ramps), dev_wrk, granian, list(levels), workers)
