@@ -132,9 +132,13 @@ def results() -> list[Stage]:
 def verdict(table: list[dict[str, str]]) -> str:
     """What this machine can run, from `tools_table()`: the stages that run fully, and for each of the others the
     missing tools and how to install them (those stages still run, but for the cells that need them)."""
+    from bench.host import devcontainer
+
     missing = {row["tool"]: row["how to install"] for row in table if row["found"] != "yes"}
     full = [s.number for s in STAGES if not set(s.tools) & set(missing)]
     lines = [f"✓ this machine runs stages {', '.join(full)} fully." if full else "✗ no stage runs fully here."]
+    if here := devcontainer.describe(kind_ready=not {"kind", "kubectl"} & set(missing)):  # None outside it
+        lines.insert(0, here)
     for stage in STAGES:
         lacking = [tool for tool in stage.tools if tool in missing]
         if lacking:
