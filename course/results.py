@@ -105,5 +105,6 @@ def saved(this_machine: bool = True) -> pd.DataFrame:
         frame = frame[(frame["machine"] == machine_id()) & (frame["mode"] == mode.current().name)]
     if recording.current():
         frame = frame[frame["recording"] == recording.current()]
+    frame = frame[frame["stage"].isin([s.result for s in stages.results()])]  # a stage since split or renamed: gone
     # The file is append-only, so its order is time order: the last row of each stage is its latest.
     return frame.groupby("stage").tail(1).sort_values("stage", ignore_index=True)

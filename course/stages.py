@@ -134,7 +134,7 @@ def verdict(table: list[dict[str, str]]) -> str:
     missing tools and how to install them (those stages still run, but for the cells that need them)."""
     from bench.host import devcontainer
 
-    missing = {row["tool"]: row["how to install"] for row in table if row["found"] != "yes"}
+    missing = {row["tool"]: row["how to install"] for row in table if row["found"] == "no"}
     full = [s.number for s in STAGES if not set(s.tools) & set(missing)]
     lines = [f"✓ this machine runs stages {', '.join(full)} fully." if full else "✗ no stage runs fully here."]
     if here := devcontainer.describe(kind_ready=not {"kind", "kubectl"} & set(missing)):  # None outside it

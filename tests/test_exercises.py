@@ -19,7 +19,7 @@ from bench.host import docker_engine
 from bench.lessons import preload_threads, rate_limit, word_counts
 from bench.lessons.streams import holding
 from bench.servers import proxy
-from bench.servers.gunicorn import extended_config
+from bench.servers.gunicorn import extended_config, resolved
 from course import exercises
 from course.stages import NOTEBOOKS, STAGES
 
@@ -129,8 +129,8 @@ TASKS = [
      "  - target: {kind: Deployment, name: web}\n    patch: |-\n      - {op: replace, path: "
      '/spec/strategy/rollingUpdate, value: {maxUnavailable: 0, maxSurge: \"34%\"}}\n'),  # 34% rounds up to 3
     ("09_how_this_course_measures.ipynb", "my_path", "/"),  # next to no work: locust is the bottleneck
-    ("08_long_lived_connections.ipynb", "my_threads", 4),  # 4 threads for 12 streams
-    ("08_long_lived_connections.ipynb", "my_threads", 40),  # enough, but far more than needed
+    ("08_long_lived_connections.ipynb", "my_lines", 'worker_class = "gthread"\nthreads = 4\n'),  # 4 of 12 streams
+    ("08_long_lived_connections.ipynb", "my_lines", 'worker_class = "gthread"\nthreads = 40\n'),  # far too many
 ]
 
 
@@ -166,6 +166,6 @@ def test_every_your_turn_task_fails_a_wrong_answer(notebook: str, answer: str, w
 
         namespace.update(word_counts=word_counts, rows_in_report=catalogue(Settings.from_env().quotes_db, 30))
     if notebook.startswith("08"):
-        namespace.update(TARGET=12, holding=holding)
+        namespace.update(TARGET=12, holding=holding, extended_config=extended_config, resolved=resolved)
     with pytest.raises(exercises.NotYet):
         exec(_check_cell(notebook, answer), namespace)

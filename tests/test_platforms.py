@@ -240,3 +240,22 @@ def test_a_machine_without_an_os_id_keeps_one_in_the_state_dir(monkeypatch: pyte
     made = platforms._kept_uid()
     assert made == platforms._kept_uid() == (tmp_path / "machine-uid").read_text()
 
+
+
+def test_on_a_mac_with_docker_desktop_the_daemon_and_debootstrap_are_not_missing(monkeypatch) -> None:
+    """Docker Desktop answers without a `dockerd` on PATH, and base images are pulled, never built from Debian's
+    mirror: notebook 00's verdict must not send a Mac user after either (nor mark stage 05 short of them)."""
+    from bench.host import docker_engine, env, platforms
+
+    monkeypatch.setattr(docker_engine, "available", lambda: True)
+    monkeypatch.setattr(platforms, "is_macos", lambda: True)
+    monkeypatch.setattr(env, "find", lambda name: None if name in ("dockerd", "debootstrap") else f"/bin/{name}")
+    monkeypatch.setattr(env, "version", lambda name: "1.0")
+    rows = {row["tool"]: row for row in env.tools_table()}
+    assert rows["dockerd"]["found"].startswith("not needed") and rows["dockerd"]["how to install"] == ""
+    assert rows["debootstrap"]["found"].startswith("not needed")
+    from course import stages
+
+    assert "✗" not in stages.verdict(stages.tools_table())
+    monkeypatch.setattr(docker_engine, "available", lambda: False)  # no engine: the daemon is missing again
+    assert env.tools_table()[[r["tool"] for r in env.tools_table()].index("dockerd")]["found"] == "no"

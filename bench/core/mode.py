@@ -17,6 +17,10 @@ class Mode:
     duration: float  # seconds of load per measurement
     repeats: int  # measurements per configuration (for error bars)
 
+    def __str__(self) -> str:
+        runs = "one run" if self.repeats == 1 else f"{self.repeats} runs"
+        return f"{self.name} mode: {self.duration:g} s of load per run, {runs} per configuration"
+
 
 MODES = {
     "quick": Mode("quick", duration=3.0, repeats=1),

@@ -149,16 +149,28 @@ def version(name: str) -> str | None:
     return match.group(0) if match else (text.splitlines() or ["?"])[0][:40]
 
 
+def not_needed(name: str) -> str:
+    """Why a tool the course can use is not needed on this machine ("" when it is): the Docker daemon where an
+    engine already answers (Docker Desktop, colima), and debootstrap where it could not run (not Linux), since
+    there base images are pulled, never built from Debian's mirror."""
+    if name == "dockerd" and docker_engine.available():
+        return "not needed: a Docker engine answers"
+    if name == "debootstrap" and (platforms.is_macos() or sys.platform != "linux"):
+        return "not needed: base images are pulled here"
+    return ""
+
+
 def tools_table() -> list[dict[str, str]]:
-    """One row per tool: found or not, its version, how to install it."""
+    """One row per tool: found ("yes"), "no", or not needed here (`not_needed`), its version, how to install it."""
     rows = []
     for name, tool in TOOLS.items():
         path = find(name)
+        spared = "" if path else not_needed(name)
         rows.append({
             "tool": name,
-            "found": "yes" if path else "no",
+            "found": "yes" if path else (spared or "no"),
             "version": (version(name) or "") if path else "",
-            "how to install": "" if path else tool.hint(),
+            "how to install": "" if path or spared else tool.hint(),
         })
     return rows
 

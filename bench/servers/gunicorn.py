@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 from bench.core import ports
 from bench.core.errors import ServerStartError
-from bench.core.paths import CONFIG, state_dir
+from bench.core.paths import CONFIG, REPO, state_dir
 from bench.core.waiting import until
 from bench.host import env
 from bench.servers.base import APP, Server
@@ -25,6 +26,17 @@ def extended_config(lines: str, name: str) -> Path:
     base = (CONFIG / "gunicorn.conf.py").read_text()
     path.write_text(f"{base}\n\n# added for this experiment\n{lines}\n")
     return path
+
+
+def resolved(config: Path, app: str = APP) -> dict[str, str]:
+    """Every setting as gunicorn resolves it from `config` (`gunicorn --print-config`): what a worker would run
+    with, the config's own logic and gunicorn's defaults applied."""
+    done = subprocess.run([env.require("gunicorn"), "--print-config", "--config", str(config), app],
+                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    if done.returncode:
+        raise ServerStartError(f"gunicorn cannot read {config}:\n{(done.stderr or done.stdout)[-1500:]}")
+    return {name.strip(): value.strip() for name, _, value in
+            (line.partition(" = ") for line in done.stdout.splitlines()) if value}
 
 
 class Gunicorn(Server):
