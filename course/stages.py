@@ -61,13 +61,13 @@ STAGES: tuple[Stage, ...] = (
           macos_denies=("USS memory",)),
     # five gunicorns: what reloads
     Stage("02b", "Gunicorn in operation", "02b_gunicorn_in_operation.ipynb", tools=("locust", "gunicorn"),
-          quick_seconds=60, full_minutes=4, teaching_minutes=30, exercise_minutes=10, macos_denies=("USS memory",)),
+          quick_seconds=60, full_minutes=2, teaching_minutes=30, exercise_minutes=10, macos_denies=("USS memory",)),
     # its CPU-cost runs there and back
     Stage("03", "uWSGI", "03_uwsgi.ipynb", tools=("locust", "uwsgi", "gunicorn"),
           quick_seconds=145, full_minutes=9, teaching_minutes=45, exercise_minutes=15, lab="03", result="03 uWSGI",
           macos_denies=("USS memory",)),
     Stage("04a", "nginx in front of one app", "04a_nginx_one_app.ipynb", tools=("locust", "gunicorn", "nginx"),
-          quick_seconds=60, full_minutes=4, teaching_minutes=30, exercise_minutes=10,
+          quick_seconds=60, full_minutes=2, teaching_minutes=30, exercise_minutes=10,
           macos_denies=("a second loopback address",)),
     Stage("04b", "nginx in front of many", "04b_nginx_many_apps.ipynb",
           tools=("locust", "gunicorn", "uwsgi", "nginx", "granian", "wrk"),

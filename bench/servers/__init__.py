@@ -11,11 +11,12 @@ What stops them all: `bench.host.leftovers`.
 from bench.servers.base import APP, Server
 from bench.servers.dev import DevServer, Wsgiref
 from bench.servers.granian import Granian
-from bench.servers.gunicorn import READY_LINE, Gunicorn, streams_server
+from bench.servers.gunicorn import READY_LINE, Gunicorn, extended_config, resolved, streams_server
 from bench.servers.nginx import AppProxy, Nginx, proxy, upstream_block
 from bench.servers.redis import Redis
 from bench.servers.uvicorn import Uvicorn
 from bench.servers.uwsgi import Uwsgi, changed_ini
 
 __all__ = ["APP", "READY_LINE", "AppProxy", "DevServer", "Granian", "Gunicorn", "Nginx", "Redis", "Server", "Uvicorn",
-           "Uwsgi", "Wsgiref", "changed_ini", "proxy", "streams_server", "upstream_block"]
+           "Uwsgi", "Wsgiref", "changed_ini", "extended_config", "proxy", "resolved", "streams_server",
+           "upstream_block"]
