@@ -2,7 +2,8 @@
 #   make lab    open the course in JupyterLab
 #   make test   run every test and every notebook (quick mode)
 SHELL := /bin/bash
-VENV := .venv
+# The course's dev container sets COURSE_VENV to the venv its image installed (.devcontainer/Dockerfile).
+VENV := $(or $(COURSE_VENV),.venv)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # System tools installed with apt-get when missing (as root on Debian/Ubuntu); elsewhere, hints.
@@ -14,11 +15,12 @@ PYTEST_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 LAB ?=
-.PHONY: lab test test-simulated record full-run check book check-tools cleanup clean help outdated
+.PHONY: lab test test-simulated test-devcontainer record full-run check book check-tools cleanup clean help outdated
 help:
 	@echo "make lab     open the course in JupyterLab (creates .venv the first time)"
 	@echo "make test    unit tests, config checks, and every notebook in quick mode (then, as on a Mac, the notebooks that use what macOS denies)"
 	@echo "make check LAB=02a  check your work on a lab (labs/02a/mine/)"
+	@echo "make test-devcontainer   build the course's dev container and run 00, the unit tests and 05 inside it"
 	@echo "make book    build the course as a website from the recorded notebooks (_build/html)"
 	@echo "make record  re-run the notebooks and store their outputs (quick mode)"
 	@echo "make full-run   time every notebook in full mode; writes the README's headline figure"
@@ -47,13 +49,19 @@ SIMULATED_TESTS = tests $(shell $(BIN)/python -m course.stages) --ignore=tests/t
   -m "not load and not security and not last"
 test: check-tools
 	@start=$$(date +%s); $(DOCKERD) bash -c '$(BIN)/python -m bench.containers.images && COURSE_MODE=quick \
-	  $(BIN)/python -m pytest $(PYTEST_ARGS) && $(MAKE) --no-print-directory test-simulated'; status=$$?; \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS) && $(MAKE) --no-print-directory test-simulated \
+	  && $(MAKE) --no-print-directory test-devcontainer'; status=$$?; \
 	  echo "==> make test took $$(( ($$(date +%s) - start) / 60 )) min $$(( ($$(date +%s) - start) % 60 )) s"; exit $$status
 
 test-simulated: $(STAMP)
 	@if [ -n "$(SIMULATE)" ]; then state=$$(mktemp -d) && echo "==> the same tests on a simulated $(SIMULATE) \
 	  (BENCH_SIMULATE=$(SIMULATE), state in $$state)" && BENCH_SIMULATE=$(SIMULATE) BENCH_STATE_DIR=$$state \
 	  COURSE_MODE=quick $(BIN)/python -m pytest $(SIMULATED_TESTS); status=$$?; rm -rf "$$state"; exit $$status; fi
+
+# The dev container (.devcontainer/) as a learner opens it: built and started with a pinned dev container CLI, then
+# notebook 00, the bench's unit tests and notebook 05 (on the Docker engine inside it) run in it; it is removed after.
+test-devcontainer: $(STAMP)
+	@$(DOCKERD) $(BIN)/python -m course.devcontainer
 
 check: check-tools
 	@test -n "$(LAB)" || { echo "which lab? e.g. make check LAB=02a (see labs/README.md)"; exit 2; }

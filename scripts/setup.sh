@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=.venv
+VENV=${COURSE_VENV:-.venv}  # the dev container sets COURSE_VENV (.devcontainer/Dockerfile)
 LOG=$VENV-install.log
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# kind and kubectl for stage 06, pinned (KIND_VERSION, KUBECTL_VERSION) and checked against pinned sha256 sums.
+# Where GitHub or dl.k8s.io cannot be reached, it says so in one line and exits 0: the image builds without them,
+# and notebook 06 runs its offline parts (rendering, validation, dry runs).
+set -uo pipefail
+arch=$(dpkg --print-architecture)
+skip() { echo "kind/kubectl not installed: $*; stage 06 runs its offline parts"; exit 0; }
+[ "$arch" = amd64 ] || skip "the pinned checksums are for amd64, this is $arch"
+fetch() {  # url sha256 dest
+  curl -fsSL --max-time 60 --retry 2 -o "$3" "$1" || return 1
+  echo "$2  $3" | sha256sum --check --quiet || { rm -f "$3"; echo "checksum mismatch for $1" >&2; return 2; }
+}
+tmp=$(mktemp -d)
+fetch "https://github.com/kubernetes-sigs/kind/releases/download/${KIND_VERSION}/kind-linux-amd64" \
+  "$KIND_SHA256" "$tmp/kind" || skip "kind ${KIND_VERSION} could not be downloaded or failed its checksum"
+fetch "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/amd64/kubectl" \
+  "$KUBECTL_SHA256" "$tmp/kubectl" || skip "kubectl ${KUBECTL_VERSION} could not be downloaded or failed its checksum"
+install -m 0755 "$tmp/kind" "$tmp/kubectl" /usr/local/bin/
+rm -rf "$tmp"
+echo "installed kind ${KIND_VERSION} and kubectl ${KUBECTL_VERSION} (checksums verified)"
