@@ -211,4 +211,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as failed:  # its own output said why
+        say(f"make test-devcontainer FAILED: {' '.join(map(str, failed.cmd))[-300:]}")
+        sys.exit(1)
