@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 
 import pytest
 
 from bench.core import mode, ports
+from bench.core.commands import shell
 from bench.core.errors import BenchError, MissingToolError, PortInUseError
+from bench.core.paths import REPO
 from bench.core.templates import render, render_file
 from bench.host import env
 
@@ -134,13 +137,17 @@ def test_the_commands_the_bench_runs_can_be_copied_to_a_terminal() -> None:
     with pytest.raises(BenchError, match="start the server first"):
         server.shell_command()
     server.port = 8000
-    assert server.shell_command() == ("APP_CACHE=simple .venv/bin/gunicorn --config config/gunicorn.conf.py "
+    # the venv's programs, relative where the venv is in the repository (.venv/bin/gunicorn), absolute where it is
+    # not (the dev container's /opt/course-venv)
+    gunicorn, uwsgi_bin = shell([env.require("gunicorn")]), shell([env.require("uwsgi")])
+    assert gunicorn.endswith("bin/gunicorn") and not gunicorn.startswith(str(REPO))
+    assert server.shell_command() == (f"APP_CACHE=simple {gunicorn} --config config/gunicorn.conf.py "
                                       "--bind 127.0.0.1:8000 --workers 2 sample_app.wsgi:app")
     uwsgi = Uwsgi(processes=2)
     uwsgi.port = 9000
-    assert uwsgi.shell_command().startswith(".venv/bin/uwsgi --ini config/uwsgi.ini --http-socket 127.0.0.1:9000")
+    assert uwsgi.shell_command().startswith(f"{uwsgi_bin} --ini config/uwsgi.ini --http-socket 127.0.0.1:9000")
     assert locust_command("http://127.0.0.1:8000", ["/quote", "/io?ms=20"], users=8, duration=10) == (
-        "BENCH_PATHS='/quote /io?ms=20' .venv/bin/python -m locust -f bench/load/locustfile.py --headless "
+        f"BENCH_PATHS='/quote /io?ms=20' {shell([sys.executable])} -m locust -f bench/load/locustfile.py --headless "
         "--host http://127.0.0.1:8000 --users 8 --spawn-rate 8 --run-time 10s FastUser")
     with pytest.raises(BenchError, match=r"127\.0\.0\.1"):
         locust_command("http://example.com", "/")
