@@ -77,7 +77,11 @@ def test_jupyterlab_is_forwarded_labelled_and_opened() -> None:
     port = config["forwardPorts"][0]
     assert config["portsAttributes"][str(port)]["onAutoForward"] == "openBrowser"
     assert config["portsAttributes"][str(port)]["label"]
-    assert "--port=\"$port\"" in (REPO / ".devcontainer" / "start-lab.sh").read_text()
+    start = (REPO / ".devcontainer" / "start-lab.sh").read_text()
+    assert "--port=\"$port\"" in start
+    # a token, new at every start: remote Host headers are allowed (Codespaces), so without one a web page could
+    # reach the forwarded port by DNS rebinding and run code in the container
+    assert '--IdentityProvider.token="$token"' in start and "secrets.token_hex" in start and "token=''" not in start
     assert config["hostRequirements"] == {"cpus": 4, "memory": "8gb"}
 
 
