@@ -60,8 +60,11 @@ test-simulated: $(STAMP)
 
 # The dev container (.devcontainer/) as a learner opens it: built and started with a pinned dev container CLI, then
 # notebook 00, the bench's unit tests and notebook 05 (on the Docker engine inside it) run in it; it is removed after.
+# Inside the dev container itself it says so and passes: the test builds this container, so it runs from outside.
 test-devcontainer: $(STAMP)
-	@$(DOCKERD) $(BIN)/python -m course.devcontainer
+	@if [ -n "$${COURSE_DEVCONTAINER:-}" ] && [ "$${COURSE_DEVCONTAINER}" != 0 ]; then \
+	  echo "==> in the course's dev container: make test-devcontainer runs from outside it (it builds this container)"; \
+	else $(DOCKERD) $(BIN)/python -m course.devcontainer; fi
 
 check: check-tools
 	@test -n "$(LAB)" || { echo "which lab? e.g. make check LAB=02a (see labs/README.md)"; exit 2; }

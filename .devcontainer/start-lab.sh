@@ -7,8 +7,7 @@ set -uo pipefail
 port=${LAB_PORT:-8888}
 if curl -fsS --max-time 2 "http://127.0.0.1:$port/api" >/dev/null 2>&1; then cat ~/jupyterlab-url.txt 2>/dev/null; exit 0; fi
 token=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
-echo "http://127.0.0.1:$port/lab?token=$token" > ~/jupyterlab-url.txt
-chmod 600 ~/jupyterlab-url.txt
+(umask 077 && echo "JupyterLab: http://127.0.0.1:$port/lab?token=$token" > ~/jupyterlab-url.txt)
 nohup setsid "${COURSE_VENV:-/opt/course-venv}/bin/jupyter" lab --no-browser --notebook-dir=notebooks --ip=127.0.0.1 --port="$port" \
   --IdentityProvider.token="$token" --ServerApp.allow_remote_access=True >/tmp/jupyterlab.log 2>&1 </dev/null &
-echo "JupyterLab starting on port $port; if the browser asks for a token, open: $(cat ~/jupyterlab-url.txt)"
+echo "JupyterLab starting on port $port; the browser it opens asks for the token: $(cat ~/jupyterlab-url.txt)"

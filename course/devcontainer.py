@@ -34,6 +34,7 @@ from bench.core.paths import REPO
 CLI_VERSION = "0.89.0"  # @devcontainers/cli, the version this was tested with
 CLI_DIR = REPO / ".cache" / "devcontainer-cli"
 CLI = CLI_DIR / "node_modules" / ".bin" / "devcontainer"
+NODE_MAJOR = 20  # the CLI's package.json: "engines": {"node": ">=20.0.0"}
 CONFIG = REPO / ".devcontainer" / "devcontainer.json"
 WHEELHOUSE = REPO / ".devcontainer" / "wheelhouse"
 LABEL = "flask-in-production.devcontainer-test"  # on the test's container, to find and remove it
@@ -75,11 +76,20 @@ def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str
     return subprocess.run(command, check=True, text=True, **kwargs)  # type: ignore[call-overload]
 
 
-def cli() -> Path:
-    """The pinned dev container CLI, installed from npm into .cache/ the first time (npm with apt-get if missing)."""
-    if CLI.exists() and subprocess.run([str(CLI), "--version"], capture_output=True, text=True).stdout.strip() \
-            == CLI_VERSION:
-        return CLI
+def cli() -> list[str]:
+    """The pinned dev container CLI, installed from npm into .cache/ the first time (npm with apt-get if missing),
+    as the command that runs it: with this machine's node where it is new enough for the CLI (its package.json asks
+    for Node 20 or later), else with Node 20 from npm's registry (the `node` package), beside the CLI."""
+    if not (CLI.exists() and subprocess.run([*_node(), str(CLI), "--version"], capture_output=True,
+                                            text=True).stdout.strip() == CLI_VERSION):
+        _npm()
+        say(f"installing @devcontainers/cli {CLI_VERSION} into {CLI_DIR.relative_to(REPO)}")
+        run(["npm", "install", "--prefix", str(CLI_DIR), "--no-audit", "--no-fund", "--loglevel=error",
+             f"@devcontainers/cli@{CLI_VERSION}"])
+    return [*_node(), str(CLI)]
+
+
+def _npm() -> None:
     if shutil.which("npm") is None:
         if os.geteuid() != 0 or shutil.which("apt-get") is None:
             raise SystemExit("npm is needed for the dev container CLI: install Node.js (with npm), then run again")
@@ -87,10 +97,25 @@ def cli() -> Path:
         quiet = {"env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, "stdout": subprocess.DEVNULL}
         run(["apt-get", "update", "-qq"], **quiet)
         run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nodejs", "npm"], **quiet)
-    say(f"installing @devcontainers/cli {CLI_VERSION} into {CLI_DIR.relative_to(REPO)}")
-    run(["npm", "install", "--prefix", str(CLI_DIR), "--no-audit", "--no-fund", "--loglevel=error",
-         f"@devcontainers/cli@{CLI_VERSION}"])
-    return CLI
+
+
+def _node_major(node: str) -> int:
+    found = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()  # "v20.20.2"
+    return int(found.lstrip("v").split(".")[0]) if found.startswith("v") else 0
+
+
+def _node() -> list[str]:
+    """A node for the CLI: this machine's if it is Node 20 or later (Debian 12's is 18), else Node 20 from npm."""
+    system = shutil.which("node")
+    if system and _node_major(system) >= NODE_MAJOR:
+        return [system]
+    local = CLI_DIR / "node_modules" / ".bin" / "node"
+    if not local.exists() or _node_major(str(local)) < NODE_MAJOR:
+        _npm()
+        say(f"this machine's node is older than {NODE_MAJOR}: installing node@{NODE_MAJOR} from npm beside the CLI")
+        run(["npm", "install", "--prefix", str(CLI_DIR), "--no-audit", "--no-fund", "--loglevel=error",
+             f"node@{NODE_MAJOR}"])
+    return [str(local)]
 
 
 def read_config(path: Path = CONFIG) -> dict[str, object]:
@@ -156,7 +181,7 @@ def container(config: Path) -> Iterator[tuple[str, list[str]]]:
     run_id = uuid.uuid4().hex[:12]
     where = ["--workspace-folder", str(REPO), "--config", str(config), "--id-label", f"{LABEL}={run_id}"]
     try:
-        done = run([str(cli()), "up", *where, "--log-level", "info"], stdout=subprocess.PIPE)
+        done = run([*cli(), "up", *where, "--log-level", "info"], stdout=subprocess.PIPE)
         outcome = json.loads(done.stdout.strip().splitlines()[-1])
         if outcome.get("outcome") != "success":
             raise SystemExit(f"devcontainer up failed: {outcome}")
@@ -200,7 +225,7 @@ def main() -> int:
                 say(f"inside: {name}")
                 mark = time.perf_counter()
                 env = ["--remote-env", "COURSE_MODE=quick", "--remote-env", "PYTHONDONTWRITEBYTECODE=1"]
-                run([str(cli()), "exec", *where, *env, "bash", "-c", command], timeout=INNER_TIMEOUT)
+                run([*cli(), "exec", *where, *env, "bash", "-c", command], timeout=INNER_TIMEOUT)
                 timed(name, mark)
     say(f"make test-devcontainer took {time.perf_counter() - started:.0f} s: " +
         ", ".join(f"{name} {seconds:.0f} s" for name, seconds in times.items()))

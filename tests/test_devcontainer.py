@@ -33,7 +33,7 @@ def test_the_line_names_the_program_and_what_06_can_do() -> None:
     codespaces = {"COURSE_DEVCONTAINER": "1", "CODESPACES": "true"}
     live = devcontainer.describe(kind_ready=True, environ=codespaces)
     assert live is not None and live.startswith("✓ running in the course's dev container (Codespaces)")
-    assert "06 runs its cluster live" in live
+    assert "kind and kubectl are installed" in live and "not been tried" in live
     offline = devcontainer.describe(kind_ready=False, environ={"COURSE_DEVCONTAINER": "1"})
     assert offline is not None and "(" not in offline.split(":")[0] and "06 runs its offline parts" in offline
     assert devcontainer.describe(kind_ready=True, environ={}) is None
@@ -51,7 +51,7 @@ def test_verdict_says_it_runs_in_the_dev_container_first(monkeypatch: pytest.Mon
     assert lines[0].startswith("✓ running in the course's dev container (Codespaces)")
     assert "06 runs its offline parts" in lines[0]
     assert lines[1].startswith("✓ this machine runs stages") and "06" not in lines[1]
-    assert "06 runs its cluster live" in stages.verdict(_table(())).splitlines()[0]
+    assert "kind and kubectl are installed" in stages.verdict(_table(())).splitlines()[0]
 
 
 def test_verdict_outside_the_dev_container_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:

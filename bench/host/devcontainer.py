@@ -31,12 +31,15 @@ def where(environ: Mapping[str, str] | None = None) -> str | None:
 
 def describe(kind_ready: bool, environ: Mapping[str, str] | None = None) -> str | None:
     """Notebook 00's first line in the course's dev container (None elsewhere): where it runs, that Docker runs
-    inside it, and whether stage 06 runs live (kind and kubectl were installed) or only its offline parts."""
+    inside it, and whether kind and kubectl were installed for stage 06's live part (kind's nodes are privileged
+    containers, which the engine inside may refuse: not yet tried) or 06 runs only its offline parts."""
     program = where(environ)
     if program is None:
         return None
     opened = "" if program == "a dev container" else f" ({program})"
-    kind = ("kind and kubectl are installed, so 06 runs its cluster live" if kind_ready else
+    kind = ("kind and kubectl are installed: 06's live part runs where the engine inside may start kind's "
+            "privileged node containers, which has not been tried yet (not on this engine without --privileged)"
+            if kind_ready else
             "kind or kubectl is missing (the image was built where their downloads could not be reached), "
             "so 06 runs its offline parts")
     return f"✓ running in the course's dev container{opened}: it has a Docker engine of its own; {kind}."
