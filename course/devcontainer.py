@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -166,10 +167,11 @@ def override_config(folder: Path, args: dict[str, str]) -> Path:
     return path
 
 
-def remove(run_id: str) -> None:
-    """Remove the test's container (with its anonymous volumes and the tmpfs) by its label."""
-    found = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}={run_id}"], capture_output=True,
-                           text=True).stdout.split()
+def remove(run_id: str | None = None) -> None:
+    """Remove the test's container (with its anonymous volumes and the tmpfs) by its label; without a run id, every
+    container an earlier run left (one stopped by a CI timeout before its own clean-up)."""
+    label = f"label={LABEL}={run_id}" if run_id else f"label={LABEL}"
+    found = subprocess.run(["docker", "ps", "-aq", "--filter", label], capture_output=True, text=True).stdout.split()
     if found:
         subprocess.run(["docker", "rm", "-f", "-v", *found], capture_output=True, text=True)
         say(f"removed the dev container ({', '.join(c[:12] for c in found)})")
@@ -202,6 +204,8 @@ def load_images(container_id: str) -> None:
 
 def main() -> int:
     started = time.perf_counter()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run still removes its container (finally)
+    remove()  # what an earlier run left
     times: dict[str, float] = {}
 
     def timed(name: str, since: float) -> None:
