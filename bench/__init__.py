@@ -20,7 +20,7 @@ from bench.core.errors import BenchError, LoadError, MissingToolError, PortInUse
 from bench.host import env, leftovers, platforms
 from bench.host.leftovers import cleanup
 from bench.load import plots, timeline, wrk
-from bench.load.claims import SPARE_CORE, TWO_CORES, ClaimFailed, claim
+from bench.load.claims import SPARE_CORE, TWO_CORES, ClaimFailed, claim, faster, not_faster
 from bench.load.measuring import Measurement, measure, run_on, there_and_back
 from bench.load.result import LoadResult
 from bench.load.runner import run_load
@@ -32,7 +32,8 @@ __all__ = [
     "SPARE_CORE", "TWO_CORES", "BenchError", "ClaimFailed", "DevServer", "Gunicorn", "LoadError", "LoadResult",
     "Measurement",
     "MissingToolError", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError", "Uvicorn", "Uwsgi", "Wsgiref",
-    "claim", "cleanup", "env", "generator_ceiling", "machine", "measure", "mode", "plans", "plots", "registry",
+    "claim", "cleanup", "env", "faster", "generator_ceiling", "machine", "measure", "mode", "not_faster", "plans",
+    "plots", "registry",
     "run_load", "run_on", "there_and_back", "timeline", "wrk",
 ]
 

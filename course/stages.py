@@ -33,6 +33,7 @@ class Stage:
     full_minutes: int  # full-mode budget on such a machine (`make full-run` times it: docs/full-mode-times.json)
     teaching_minutes: int  # reading and running the cells (course/study_time.py's model; the lab not included)
     exercise_minutes: int  # the "your turn" tasks and the predictions
+    timed_by: str = ""  # who timed a read-through (`python -m course.study_time --timed`); "": the model's minutes
     lab: str | None = None  # folder in labs/
     result: str | None = None  # its row in notebook 07's comparison on the standard workload
     result_needs: str | None = None  # a course.needs check the result row depends on ("compose")
@@ -53,7 +54,7 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("00", "Setup check", "00_setup_check.ipynb", tools=("locust", "gunicorn", "nginx"),
-          quick_seconds=90, full_minutes=1, teaching_minutes=10, exercise_minutes=0),
+          quick_seconds=90, full_minutes=2, teaching_minutes=10, exercise_minutes=0),
     Stage("01", "WSGI from first principles", "01_wsgi_first_principles.ipynb", tools=("locust", "gunicorn"),
           quick_seconds=90, full_minutes=11, teaching_minutes=30, exercise_minutes=15, lab="01", result="01 WSGI"),
     Stage("02a", "Gunicorn: workers and threads", "02a_gunicorn_workers.ipynb", tools=("locust", "gunicorn"),
@@ -79,7 +80,7 @@ STAGES: tuple[Stage, ...] = (
           result_needs="compose"),
     Stage("06", "Kubernetes with kind", "06_kubernetes.ipynb",
           tools=("kubernetes-validate", "kubectl", "kind", "docker", "locust"),
-          quick_seconds=90, full_minutes=1, teaching_minutes=35, exercise_minutes=10, lab="06"),
+          quick_seconds=90, full_minutes=2, teaching_minutes=35, exercise_minutes=10, lab="06"),
     # runs there and back
     Stage("07", "Scaling and caching", "07_scaling_and_caching.ipynb",
           tools=("locust", "gunicorn", "uwsgi", "nginx", "redis", "py-spy"),

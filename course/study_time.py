@@ -10,7 +10,11 @@ notebook (`python -m course.study_time`), and that tests/test_study_time.py hold
 - **exercises** = 10 minutes for each "Your turn" task (read it, write an answer, run the check, fix it once)
   and 2 for each "Predict, then run" guess.
 
-A timed read-through by an instructor replaces these numbers when there is one; say so in the registry.
+A timed read-through replaces the model's numbers: in `make lab`, turn on Settings → Settings Editor → Notebook →
+"Recording timing", work through the notebook as a learner would (read every cell, run it, do each task), save it,
+and run `python -m course.study_time --timed notebooks/NN_….ipynb`. JupyterLab has kept when each cell started and
+finished (`execution` in its metadata); `timed` turns that into teaching and exercise minutes. Put them in the
+registry, with who timed it (`timed_by`): the test then holds the registry to the timing, not to the model.
 """
 
 from __future__ import annotations
@@ -18,14 +22,17 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import datetime
+from pathlib import Path
 
 import nbformat
 
-from course import full_run
+from course import full_run, recording
 from course.stages import NOTEBOOKS, STAGES, Stage
 
 WORDS_PER_MINUTE, CODE_LINES_PER_MINUTE = 150, 8
 TASK_MINUTES, PREDICTION_MINUTES = 10, 2
+BREAK_MINUTES = 20  # a longer pause between two cells of a timed read-through is a break, not study
 
 
 def model(stage: Stage) -> tuple[int, int]:
@@ -44,7 +51,39 @@ def model(stage: Stage) -> tuple[int, int]:
     return round(teaching), tasks * TASK_MINUTES + predictions * PREDICTION_MINUTES
 
 
+def _when(cell: nbformat.NotebookNode, key: str) -> float | None:
+    stamp = cell.get("metadata", {}).get("execution", {}).get(key)
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() if stamp else None
+
+
+def timed(path: Path) -> tuple[int, int]:
+    """(teaching, exercise) minutes of a read-through JupyterLab timed (see above): from the first cell run to the
+    last one finished, breaks left out. Exercises: from the end of the cell before each task's answer cell, or
+    before each guess, to the end of its check (or the guess). A notebook a machine executed is refused."""
+    if recording.of(path):
+        raise ValueError(f"{path} is a machine's recording ({recording.of(path)}), not a timed read-through")
+    cells = [c for c in nbformat.read(path, as_version=4).cells
+             if c.cell_type == "code" and _when(c, "iopub.execute_input") is not None]
+    if len(cells) < 2:
+        raise ValueError(f"{path} has no cell timings: turn on JupyterLab's 'Recording timing' and work through it")
+    ends = [_when(c, "shell.execute_reply") or _when(c, "iopub.execute_input") for c in cells]
+    study = exercise = 0.0
+    for before, cell, end in zip(ends, cells[1:], ends[1:], strict=False):
+        step = end - before  # reading this cell (and its Markdown) and running it
+        if not 0 <= step <= 60 * BREAK_MINUTES:  # a break, or a cell run again out of order
+            continue
+        study += step
+        answer = cell.source.startswith(("my_", "guess_")) or "check" in cell.metadata.get("tags", [])
+        exercise += step if answer or cell.source.startswith("# Solution:") else 0
+    return round((study - exercise) / 60), round(exercise / 60)
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--timed"]:
+        for name in sys.argv[2:]:
+            teaching, exercises = timed(Path(name))
+            print(f"{name}: {teaching} min of teaching, {exercises} of exercises (timed read-through)")
+        return 0
     rows = {s.number: {"model": model(s), "registry": (s.teaching_minutes, s.exercise_minutes)} for s in STAGES}
     json.dump(rows, sys.stdout, indent=1)
     print()

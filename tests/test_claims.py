@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.load import claims, cpu
-from bench.load.claims import ClaimFailed, Needs, claim
+from bench.load.claims import ClaimFailed, Needs, claim, faster, not_faster
 from bench.load.result import LoadResult
 from bench.sizing import machine, plans
 from sample_app.limits import cpu_limit
@@ -54,12 +54,35 @@ def test_refusal_reads_dataframes_and_measurements() -> None:
 
 
 def test_an_interfered_run_stands_only_as_a_lower_bound() -> None:
-    shared = {"label": "locust took the server's CPU", "generator-bound": False, "interfered": True}
-    assert claim("A serves at least 1.5× B", True, runs=[FINE], at_least=[shared]).status == claims.HELD
+    shared = {"label": "locust took the server's CPU", "generator-bound": False, "interfered": True, "rps": 300.0}
+    slow = {**FINE, "rps": 100.0}
+    assert claim("A serves at least 1.5× B", faster(shared, than=slow, by=1.5)).status == claims.HELD
+    refused = claim("B is not 1.5× A", not_faster(slow, than=shared, by=1.5))  # the sides swap: shared loses
+    assert refused.status == claims.HELD  # …and still stands: it is on the side interference cannot have helped
+    assert claim("B serves at least 1.5× less", faster({**slow, "rps": 900.0}, than=shared, by=1.5)).status == \
+        claims.REFUSED  # the interfered run lost: it may have lost only because of the interference
     refused = claim("A and B are about equal", True, runs=[FINE, shared])
     assert refused.status == claims.REFUSED and "locust took the server's CPU" in refused.reason
     assert claim("x", True, runs=[{**shared, "generator share %": 12}]).reason.count("generator share % 12") == 1
-    assert claim("x", True, at_least=[BOUND]).status == claims.REFUSED  # a generator-bound run never stands
+    bound = {**BOUND, "rps": 900.0}
+    assert claim("x", faster(bound, than=slow)).status == claims.REFUSED  # a generator-bound run never stands
+
+
+def test_a_comparison_reads_each_side_strictly_and_says_its_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    pd = pytest.importorskip("pandas")
+    table = pd.DataFrame([{**FINE, "label": f"w{n}", "rps": rps} for n, rps in enumerate((100.0, 190.0, 210.0))])
+    compared = faster(table.iloc[1:], than=table.iloc[:1], by=2.0)  # median of 190 and 210 against 100
+    assert compared.holds and compared.evidence == {"w1 + w2:": "200 req/s", "w0:": "100 req/s",
+                                                    "ratio": "2.00 (needed 2)"}
+    assert not faster(table.iloc[1:], than=table, by=1.0).holds  # the best of the other side: 210
+    b = {**FINE, "label": "b", "p50 ms": 51.0}
+    latency = faster({**FINE, "p50 ms": 4.0}, than=50, figure="p50 ms") & faster(50, than=b, figure="p50 ms")
+    assert latency.holds and not (latency & faster({**FINE, "p50 ms": 60.0}, than=50, figure="p50 ms")).holds
+    claim("a cache answers within the wait", latency)
+    assert "— a fair run: p50 4.00 ms, limit: p50 50 ms, b: p50 51.0 ms" in capsys.readouterr().out
+    stacks = pd.DataFrame([{"stack": s, "generator-bound": False, "rps": 9.0} for s in "abc"]).set_index("stack")
+    many = faster(stacks, than=1.0)
+    assert "the median of 3 (a, …):" in many.evidence
 
 
 def test_a_refusal_names_the_figures_the_flag_came_from() -> None:

@@ -85,7 +85,8 @@ def test_environment_uses_conda_forge() -> None:
 def _imported_packages() -> set[str]:
     """Top-level modules imported by the course's code, tests, labs and notebooks, outside the standard library."""
     found: set[str] = set()
-    sources = [p.read_text() for p in REPO.glob("**/*.py") if ".venv" not in p.parts and "mine" not in p.parts]
+    sources = [p.read_text() for p in REPO.glob("**/*.py")  # not hidden folders: .venv, .cache (npm's packages)
+               if not any(part.startswith(".") for part in p.relative_to(REPO).parts) and "mine" not in p.parts]
     for notebook in REPO.glob("notebooks/*.ipynb"):
         cells = nbformat.read(notebook, as_version=4).cells
         sources += ["\n".join(line for line in c.source.splitlines() if not line.startswith(("%", "!")))

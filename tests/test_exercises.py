@@ -16,7 +16,7 @@ from bench import k8s
 from bench.containers import images
 from bench.core.paths import REPO
 from bench.host import docker_engine
-from bench.lessons import preload_threads, rate_limit, word_counts
+from bench.lessons import preload_threads, rate_limit, runaway, word_counts
 from bench.lessons.streams import holding
 from bench.servers import proxy
 from bench.servers.gunicorn import extended_config, resolved
@@ -116,7 +116,8 @@ TASKS = [
     ("02a_gunicorn_workers.ipynb", "my_lines", 'worker_class = "gthread"\nthreads = 4\n'),  # 50 requests/s
     ("02a_gunicorn_workers.ipynb", "my_lines", "threads = 40\n"),  # enough, but far more threads than needed
     ("02b_gunicorn_in_operation.ipynb", "my_hook", "def post_fork(server, worker):\n    pass\n"),  # no thread
-    ("03_uwsgi.ipynb", "my_harakiri", 10),  # the stuck request runs on past 5 s
+    ("03_uwsgi.ipynb", "my_changes", {"harakiri": "3"}),  # the report waits behind the stuck request
+    ("03_uwsgi.ipynb", "my_changes", {"threads": "2", "harakiri": "3"}),  # the report clears the worker's harakiri
     ("05_docker.ipynb", "my_command",  # no exec: the shell stays PID 1 and ignores SIGTERM
      ["/bin/sh", "-c", "echo migrations done && gunicorn --config /app/gunicorn.conf.py sample_app.wsgi:app"]),
     ("07_scaling_and_caching.ipynb", "my_top_words", word_counts.top_words),  # the same function: not faster
@@ -158,6 +159,8 @@ def test_every_your_turn_task_fails_a_wrong_answer(notebook: str, answer: str, w
     if notebook.startswith("02b"):
         namespace.update(counted_while_idle=preload_threads.counted_while_idle,
                          every_worker_counted=preload_threads.every_worker_counted)
+    if notebook.startswith("03"):
+        namespace["runaway"] = runaway
     if notebook.startswith("04b"):
         namespace["rate_limit"] = rate_limit
     if notebook.startswith("07"):

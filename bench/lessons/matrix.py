@@ -3,9 +3,9 @@
 Why the development server is measured twice (`run_matrix`): it is the losing side of notebook 04b's claim ("the
 median stack serves at least 1.5× the dev server"), so its rate must be its own, not a lower bound. On a machine
 with few cores locust spends on each request a good part of what the dev server does, so there its run is
-flagged interfered. wrk spends a fraction of that: the claim takes the higher of the two rates, and holds wrk's
-run to the same rule. The production stacks' runs may be interfered: on the winning side a lower bound is enough
-(`bench.claim(..., at_least=)`). Not every production stack beats the dev server on a CPU-starved machine
+flagged interfered. wrk spends a fraction of that: the claim compares with wrk's rate, and holds wrk's run to the
+same rule (the table shows locust's too). The production stacks' runs may be interfered: on the winning side a
+lower bound is enough (`bench.faster`). Not every production stack beats the dev server on a CPU-starved machine
 (gunicorn's sync workers open a connection per request), so the claim is about the median stack.
 """
 

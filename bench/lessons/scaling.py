@@ -3,7 +3,7 @@
     with scaled(UP, 4) as target: run_load(target, "/cpu?ms=10", ...)
 
 Notebook 07 measures both at 1, the cores and twice the cores (bench.plans.scaling). Its claims take the run at
-the core count as their winning side (`bench.claim(..., at_least=)`): with every core busy, the load generator may
+the core count as their winning side (`bench.faster`, `bench.not_faster`): with every core busy, the load generator may
 take CPU those servers could use, which can only lower their rate, so an interfered run there still stands as a
 lower bound; the runs at 1 and at twice the cores must be clean.
 """
