@@ -13,6 +13,7 @@ import pytest
 os.environ.setdefault("BENCH_PROGRESS", "0")
 os.environ.setdefault("COURSE_MODE", "quick")
 
+collect_ignore = ["notebooks/timed"]  # copies an instructor times a read-through in (course/study_time.py)
 SESSION_STARTED = time.time()
 NOTEBOOK_SECONDS: dict[str, float] = defaultdict(float)
 

@@ -20,7 +20,8 @@ from bench.core.errors import BenchError, LoadError, MissingToolError, PortInUse
 from bench.host import env, leftovers, platforms
 from bench.host.leftovers import cleanup
 from bench.load import plots, timeline, wrk
-from bench.load.claims import SPARE_CORE, TWO_CORES, ClaimFailed, claim, faster, not_faster
+from bench.load.claims import SPARE_CORE, TWO_CORES, ClaimFailed, claim
+from bench.load.comparisons import faster, not_faster
 from bench.load.measuring import Measurement, measure, run_on, there_and_back
 from bench.load.result import LoadResult
 from bench.load.runner import run_load

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bench.load import claims, cpu
-from bench.load.claims import ClaimFailed, Needs, claim, faster, not_faster
+from bench.load.claims import ClaimFailed, Needs, claim
+from bench.load.comparisons import faster, not_faster
 from bench.load.result import LoadResult
 from bench.sizing import machine, plans
 from sample_app.limits import cpu_limit
@@ -57,10 +58,12 @@ def test_an_interfered_run_stands_only_as_a_lower_bound() -> None:
     shared = {"label": "locust took the server's CPU", "generator-bound": False, "interfered": True, "rps": 300.0}
     slow = {**FINE, "rps": 100.0}
     assert claim("A serves at least 1.5× B", faster(shared, than=slow, by=1.5)).status == claims.HELD
-    refused = claim("B is not 1.5× A", not_faster(slow, than=shared, by=1.5))  # the sides swap: shared loses
-    assert refused.status == claims.HELD  # …and still stands: it is on the side interference cannot have helped
-    assert claim("B serves at least 1.5× less", faster({**slow, "rps": 900.0}, than=shared, by=1.5)).status == \
-        claims.REFUSED  # the interfered run lost: it may have lost only because of the interference
+    plateau = not_faster(slow, than=shared, by=1.5)  # `shared` must stay ahead: interference only made that harder
+    assert claim("B is not 1.5× A", plateau).status == claims.HELD
+    lost = claim("B serves 1.5× A", faster({**slow, "rps": 900.0}, than=shared, by=1.5))
+    assert lost.status == claims.REFUSED  # the interfered run lost: it may have lost only because of it
+    fell_short = claim("A is not 1.5× B", not_faster(shared, than=slow, by=4.0))
+    assert fell_short.status == claims.REFUSED  # the interfered run fell short: maybe only because of it
     refused = claim("A and B are about equal", True, runs=[FINE, shared])
     assert refused.status == claims.REFUSED and "locust took the server's CPU" in refused.reason
     assert claim("x", True, runs=[{**shared, "generator share %": 12}]).reason.count("generator share % 12") == 1
@@ -75,14 +78,36 @@ def test_a_comparison_reads_each_side_strictly_and_says_its_numbers(capsys: pyte
     assert compared.holds and compared.evidence == {"w1 + w2:": "200 req/s", "w0:": "100 req/s",
                                                     "ratio": "2.00 (needed 2)"}
     assert not faster(table.iloc[1:], than=table, by=1.0).holds  # the best of the other side: 210
+    plateau = not_faster(table.iloc[1:], than=table.iloc[:1], by=2.05)  # its best, 210, against 100: over 2.05
+    assert not plateau.holds and plateau.evidence["ratio"] == "2.10 (must stay under 2.05)"
     b = {**FINE, "label": "b", "p50 ms": 51.0}
     latency = faster({**FINE, "p50 ms": 4.0}, than=50, figure="p50 ms") & faster(50, than=b, figure="p50 ms")
     assert latency.holds and not (latency & faster({**FINE, "p50 ms": 60.0}, than=50, figure="p50 ms")).holds
     claim("a cache answers within the wait", latency)
-    assert "— a fair run: p50 4.00 ms, limit: p50 50 ms, b: p50 51.0 ms" in capsys.readouterr().out
+    assert "— a fair run: p50 4.00 ms, limit 50: p50 50.0 ms, b: p50 51.0 ms" in capsys.readouterr().out
     stacks = pd.DataFrame([{"stack": s, "generator-bound": False, "rps": 9.0} for s in "abc"]).set_index("stack")
-    many = faster(stacks, than=1.0)
-    assert "the median of 3 (a, …):" in many.evidence
+    assert "the median of 3 (a, …):" in faster(stacks, than=1.0).evidence
+    row = stacks.loc["b"]  # one row of a table: a Series, named by its index label, flags read
+    assert faster(row, than=1.0).evidence == {"b:": "9.00 req/s", "limit 1:": "1.00 req/s"}
+    assert claim("x", faster({**row.to_dict(), "label": "b", "generator-bound": True}, than=1.0)).status == \
+        claims.REFUSED
+    assert claim("x", faster(pd.Series({"generator-bound": True, "rps": 9.0}, name="b"), than=1.0)).status == \
+        claims.REFUSED
+
+
+def test_a_comparison_refuses_what_it_cannot_read() -> None:
+    with pytest.raises(ValueError, match="nothing to compare"):
+        faster([], than=1.0)
+    with pytest.raises(ValueError, match="nothing to compare"):
+        faster({**FINE, "rps": float("nan")}, than=1.0)
+    with pytest.raises(ValueError, match="which way is better"):
+        faster(FINE, than=1.0, figure="server CPU ms/req")
+    with pytest.raises(TypeError, match="combine comparisons with &"):
+        bool(faster(2.0, than=1.0))
+    with pytest.raises(TypeError, match="its own evidence"):
+        claim("x", faster(2.0, than=1.0), evidence="more")
+    merged = faster({**FINE, "rps": 3.0}, than=1.0, by=2) & faster({**FINE, "rps": 3.0}, than=2.0, by=1.2)
+    assert merged.evidence["ratio"] == "3.00 (needed 2)" and merged.evidence["ratio (2)"] == "1.50 (needed 1.2)"
 
 
 def test_a_refusal_names_the_figures_the_flag_came_from() -> None:

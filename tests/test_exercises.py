@@ -117,6 +117,7 @@ TASKS = [
     ("02a_gunicorn_workers.ipynb", "my_lines", "threads = 40\n"),  # enough, but far more threads than needed
     ("02b_gunicorn_in_operation.ipynb", "my_hook", "def post_fork(server, worker):\n    pass\n"),  # no thread
     ("03_uwsgi.ipynb", "my_changes", {"harakiri": "3"}),  # the report waits behind the stuck request
+    ("03_uwsgi.ipynb", "my_changes", {"processes": "2"}),  # harakiri stays 30: the stuck request runs its 8 s
     ("03_uwsgi.ipynb", "my_changes", {"threads": "2", "harakiri": "3"}),  # the report clears the worker's harakiri
     ("05_docker.ipynb", "my_command",  # no exec: the shell stays PID 1 and ignores SIGTERM
      ["/bin/sh", "-c", "echo migrations done && gunicorn --config /app/gunicorn.conf.py sample_app.wsgi:app"]),

@@ -46,14 +46,27 @@ def test_a_timed_read_through_splits_teaching_from_the_tasks(tmp_path) -> None:
     notebook = nbformat.v4.new_notebook(cells=[
         cell("import bench", 0, 0), cell("run()", 5, 8),  # 8 minutes of teaching
         cell("guess_ratio = 2", 10, 10), cell("run()", 12, 14),  # a 2-minute guess, 4 of teaching
-        cell("my_lines = 'threads = 4'", 20, 20), cell("check()", 23, 24, ("check",)),  # 10 of task
+        cell("def my_app(app):\n    return app", 18, 18), cell("# Solution: …", 19, 19, ("solution",)),
+        cell("check()", 24, 24, ("check",)),  # 10 of task
         nbformat.v4.new_markdown_cell("## Next"), cell("print()", 26, 26)])  # 2 of teaching
     path = tmp_path / "timed.ipynb"
     nbformat.write(notebook, path)
     assert study_time.timed(path) == (14, 12)
-    notebook.cells.append(cell("print()", 59, 59))  # 33 minutes later: a break, left out
+    notebook.cells.insert(1, cell("print()", 59, 59))  # run again 33 minutes after the rest: a break
     nbformat.write(notebook, path)
     assert study_time.timed(path) == (14, 12)
     recording.stamp(path, "record-x")
     with pytest.raises(ValueError, match="machine's recording"):
         study_time.timed(path)
+
+
+def test_a_fresh_copy_to_time_keeps_the_committed_notebook(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbformat
+
+    (tmp_path / "00_setup_check.ipynb").write_bytes((study_time.NOTEBOOKS / "00_setup_check.ipynb").read_bytes())
+    monkeypatch.setattr(study_time, "NOTEBOOKS", tmp_path)
+    path = study_time.fresh("00")
+    assert path == tmp_path / "timed" / "00_setup_check.ipynb"
+    copy = nbformat.read(path, as_version=4)
+    assert copy.metadata.get("course") is None and not any(c.get("outputs") for c in copy.cells)
+    assert not any("execution" in c.metadata for c in copy.cells)

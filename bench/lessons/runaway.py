@@ -44,9 +44,10 @@ def stuck_beside_report(changes: dict[str, str], head_start: float = 0.3) -> Run
     """uWSGI with `START` and `changes` on config/uwsgi.ini: a request stuck for STUCK_MS, and `head_start`
     seconds later a report of REPORT_MS; each one's status and seconds."""
     ini = {**START, **changes}
-    threads = int(ini.get("threads", "1"))
+    processes = int(changes.get("workers") or ini["processes"])  # uWSGI's other name for processes
+    threads = int(ini.get("threads") or 1)
     found: dict[str, tuple[int | str, float]] = {}
-    with Uwsgi(processes=int(ini["processes"]), threads=threads, ini_changes=ini) as server:
+    with Uwsgi(processes=processes, threads=threads, ini_changes=ini) as server:
         stuck = threading.Thread(target=lambda: found.update(stuck=_timed_get(f"{server.url}/io?ms={STUCK_MS}")))
         stuck.start()
         time.sleep(head_start)

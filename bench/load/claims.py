@@ -20,10 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import pandas as pd
-
 from bench.core.numbers import readable
 from bench.core.paths import state_dir
+from bench.load.comparisons import Comparison, rows_of
 from sample_app.limits import usable_cpus
 
 HELD, FAILED, REFUSED, UNMEASURABLE = "held", "failed", "refused", "not measurable"
@@ -91,13 +90,6 @@ def _flagged(runs: Iterable[Any], column: str) -> list[str]:
     return found
 
 
-def _rows(runs: Any) -> list[Any]:
-    """Accept a DataFrame (its rows, a named index kept as a column) or any iterable of runs."""
-    if hasattr(runs, "to_dict") and hasattr(runs, "columns"):
-        return list((runs.reset_index() if runs.index.name else runs).to_dict("records"))
-    return list(runs)
-
-
 def _log(outcome: Outcome) -> None:
     with (state_dir() / "claims.jsonl").open("a") as f:
         f.write(json.dumps(asdict(outcome)) + "\n")
@@ -118,74 +110,6 @@ TWO_CORES = Needs(2, "on one usable core every process shares it: more processes
 SPARE_CORE = Needs(2, "on one usable core the load generator shares the server's: the rate is not the server's own")
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """One side against the other on one figure, and which side's runs interference could not have helped."""
-
-    holds: bool
-    evidence: dict[str, object]
-    winners: list[Any]  # interfered, they only looked worse: the claim stands all the same
-    losers: list[Any]  # interfered, they may have lost only because of it: the claim is refused
-
-    def __and__(self, other: Comparison) -> Comparison:
-        """Both comparisons at once (e.g. a cache under a threshold that an uncached answer is over)."""
-        return Comparison(self.holds and other.holds, {**self.evidence, **other.evidence},
-                          self.winners + other.winners, self.losers + other.losers)
-
-
-def _label(run: Any) -> str:
-    if isinstance(run, Mapping):
-        return next((str(run[key]) for key in ("label", "stack", "stage", "cache") if run.get(key)), "?")
-    return str(getattr(run, "label", ""))
-
-
-def _value(run: Any, figure: str) -> float:
-    if isinstance(run, Mapping):
-        return float(run[figure])
-    return float(run.rps if figure == "rps" else run.row()[figure])
-
-
-def _side(side: Any, figure: str) -> tuple[list[Any], list[float], str]:
-    """A side's runs (none for a plain number), their figures, and its name."""
-    if isinstance(side, int | float):
-        return [], [float(side)], "limit"
-    rows = _rows(side) if hasattr(side, "columns") or isinstance(side, list | tuple) else [side]
-    labels = list(dict.fromkeys(_label(r) for r in rows))
-    name = " + ".join(labels) if len(labels) <= 2 else f"the median of {len(labels)} ({labels[0]}, …)"
-    return rows, [_value(r, figure) for r in rows], name
-
-
-def faster(side: Any, than: Any, by: float = 1.0, figure: str = "rps") -> Comparison:
-    """Whether `side` beats `than` on `figure` by the factor `by`: a rate `by` times as high ("rps"), or a latency
-    (a figure in ms) `by` times as low. Each side is a run, runs, a table's rows or a plain number (a threshold).
-    Read strictly: `side`'s median against the best of `than`'s runs.
-
-    Interference (the load generator taking CPU the server needed) can only make a server look worse, so an
-    interfered run may stand on the winning side of a claim, never on the losing side (bench/load/result.py)."""
-    lower_is_better = figure.endswith("ms")
-    won, won_values, won_name = _side(side, figure)
-    lost, lost_values, lost_name = _side(than, figure)
-    mine = float(pd.Series(won_values).median())
-    theirs = min(lost_values) if lower_is_better else max(lost_values)
-    holds = bool(mine * by <= theirs if lower_is_better else mine >= by * theirs)
-    def shown(value: float, side: Any) -> str:
-        number = readable(side if isinstance(side, int | float) else value)  # a limit as it was given
-        return f"{figure.removesuffix(' ms')} {number} ms" if lower_is_better else f"{number} req/s"
-
-    evidence: dict[str, object] = {f"{won_name}:": shown(mine, side), f"{lost_name}:": shown(theirs, than)}
-    if by != 1.0:
-        ratio = theirs / mine if lower_is_better else mine / theirs
-        evidence["ratio"] = f"{readable(ratio)} (needed {by:g})"
-    return Comparison(holds, evidence, won, lost)
-
-
-def not_faster(side: Any, than: Any, by: float, figure: str = "rps") -> Comparison:
-    """Whether `side` falls short of beating `than` by `by` (a plateau: more workers, little more). The sides
-    swap: `than` is now the one that interference could only have made the claim harder for."""
-    beats = faster(side, than, by, figure)
-    return Comparison(not beats.holds, beats.evidence, winners=beats.losers, losers=beats.winners)
-
-
 def claim(statement: str, holds: bool | Comparison, evidence: Mapping[str, object] | str = "", runs: Any = (),
           needs: Needs | None = None, cannot: str = "") -> Outcome:
     """State a claim from a fresh measurement: print it with its evidence, or raise ClaimFailed.
@@ -198,9 +122,11 @@ def claim(statement: str, holds: bool | Comparison, evidence: Mapping[str, objec
     `needs`: what the experiment needs of the machine to mean anything (usable cores, and why).
     `cannot`: a reason this machine cannot measure the claim, found by the notebook (empty: it can).
     """
-    runs, winners = _rows(runs), []
+    runs, winners = rows_of(runs), []
     if isinstance(holds, Comparison):
-        evidence = {**holds.evidence, **(evidence if isinstance(evidence, Mapping) else {})}
+        if isinstance(evidence, str) and evidence:
+            raise TypeError("a comparison brings its own evidence: add to it with a mapping, not a string")
+        evidence = {**holds.evidence, **(evidence or {})}
         runs, winners, holds = [*runs, *holds.losers], holds.winners, holds.holds
     text, now = _evidence(evidence), time.time()
     usable = usable_cpus()
