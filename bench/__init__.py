@@ -20,7 +20,7 @@ from bench.core.errors import BenchError, LoadError, MissingToolError, PortInUse
 from bench.host import env, leftovers, platforms
 from bench.host.leftovers import cleanup
 from bench.load import plots, timeline, wrk
-from bench.load.claims import SPARE_CORE, TWO_CORES, ClaimFailed, claim
+from bench.load.claims import SPARE_CORE, TWO_CORES, ClaimFailed, Needs, claim
 from bench.load.comparisons import faster, not_faster
 from bench.load.measuring import Measurement, measure, run_on, there_and_back
 from bench.load.result import LoadResult
@@ -31,11 +31,9 @@ from bench.sizing.machine import generator_ceiling
 
 __all__ = [
     "SPARE_CORE", "TWO_CORES", "BenchError", "ClaimFailed", "DevServer", "Gunicorn", "LoadError", "LoadResult",
-    "Measurement",
-    "MissingToolError", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError", "Uvicorn", "Uwsgi", "Wsgiref",
-    "claim", "cleanup", "env", "faster", "generator_ceiling", "machine", "measure", "mode", "not_faster", "plans",
-    "plots", "registry",
-    "run_load", "run_on", "there_and_back", "timeline", "wrk",
+    "Measurement", "MissingToolError", "Needs", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError",
+    "Uvicorn", "Uwsgi", "Wsgiref", "claim", "cleanup", "env", "faster", "generator_ceiling", "machine", "measure",
+    "mode", "not_faster", "plans", "plots", "registry", "run_load", "run_on", "there_and_back", "timeline", "wrk",
 ]
 
 platforms.apply()  # BENCH_SIMULATE=macos: this process sees macOS (bench/host/platforms.py); nothing otherwise

@@ -15,12 +15,13 @@ import requests
 
 from bench.servers import Uwsgi
 
-START = {"processes": "1"}  # the team's machine holds one worker; the rest is config/uwsgi.ini (harakiri = 30)
+START = {"processes": "1", "harakiri": "30"}  # the team's uWSGI: one worker, config/uwsgi.ini's harakiri
 STUCK_MS, REPORT_MS = 8000, 1000  # a runaway request, and the slowest legitimate one (a report)
 
 
 @dataclass(frozen=True)
 class Runaway:
+    harakiri: int  # seconds, as the ini ends up with it
     report: int | str  # the report's status (or what went wrong)
     report_seconds: float
     stuck: int | str  # the stuck request's status: anything but 200 means it was cut off
@@ -53,4 +54,4 @@ def stuck_beside_report(changes: dict[str, str], head_start: float = 0.3) -> Run
         time.sleep(head_start)
         found["report"] = _timed_get(f"{server.url}/io?ms={REPORT_MS}")
         stuck.join()
-    return Runaway(*found["report"], *found["stuck"])
+    return Runaway(int(ini.get("harakiri") or 30), *found["report"], *found["stuck"])

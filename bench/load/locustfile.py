@@ -7,8 +7,10 @@ FastUser (geventhttpclient) is the default: it costs several times less CPU per 
 
 import itertools
 import os
+import random
 import time
 
+import gevent
 from locust import FastHttpUser, HttpUser, constant, constant_throughput, events, task
 
 PATHS = os.environ.get("BENCH_PATHS", "/").split()  # whitespace between paths
@@ -23,6 +25,13 @@ RATE = float(os.environ.get("BENCH_RATE") or 0)
 WAIT = constant_throughput(RATE) if RATE > 0 else constant(0)
 
 
+def _spread(user) -> None:
+    """Paced users start at random points of one interval: locust starts them all at once (--spawn-rate = users),
+    and paced in step they would send every request in one burst, which the server would queue as one."""
+    if RATE > 0:
+        gevent.sleep(random.uniform(0, 1 / RATE))
+
+
 def _next_path(user) -> str:
     if not hasattr(user, "_paths"):
         user._paths = itertools.cycle(PATHS)
@@ -31,6 +40,7 @@ def _next_path(user) -> str:
 
 class FastUser(FastHttpUser):
     wait_time = WAIT
+    on_start = _spread
 
     @task
     def get(self) -> None:
@@ -40,6 +50,7 @@ class FastUser(FastHttpUser):
 
 class PlainUser(HttpUser):
     wait_time = WAIT
+    on_start = _spread
 
     @task
     def get(self) -> None:
