@@ -8,6 +8,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -159,6 +160,14 @@ class Server:
         if self.log_path is None or not self.log_path.exists():
             return ""
         return ANSI_ESCAPE.sub("", self.log_path.read_text(errors="replace"))
+
+    def log_count(self, text: str, at_least: int, timeout: float = 30.0) -> int:
+        """How often `text` is in the log, once it is there `at_least` times or `timeout` seconds have passed (a
+        worker that loads its app after the first answer logs it later, on a slow machine seconds later)."""
+        deadline = time.monotonic() + timeout
+        while (found := self.log_text().count(text)) < at_least and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return found
 
     def log_tail(self, lines: int = 20) -> str:
         if self.log_path is None or not self.log_path.exists():
