@@ -78,3 +78,17 @@ def test_an_overlay_written_as_text_renders_beside_the_courses_own() -> None:
     docs = k8s.render_overlay("resources: [../fixed-replicas]\nreplicas: [{name: web, count: 6}]\n")
     assert k8s.find(docs, "Deployment", "web")["spec"]["replicas"] == 6
     assert "HorizontalPodAutoscaler" not in pd.Series([d["kind"] for d in docs]).tolist()
+
+
+def test_log_count_waits_for_late_lines(tmp_path, monkeypatch) -> None:
+    import threading
+
+    from bench.servers import Gunicorn
+
+    server = Gunicorn(workers=1)
+    server.log_path = tmp_path / "server.log"
+    server.log_path.write_text("app created in pid 1\n")
+    late = threading.Timer(0.3, lambda: server.log_path.write_text("app created in pid 1\napp created in pid 2\n"))
+    late.start()
+    assert server.log_count("app created in pid", at_least=2, timeout=5) == 2  # waited for the second
+    assert server.log_count("app created in pid", at_least=3, timeout=0.3) == 2  # gave up: there were two
