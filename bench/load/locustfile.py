@@ -26,8 +26,8 @@ WAIT = constant_throughput(RATE) if RATE > 0 else constant(0)
 
 
 def _spread(user) -> None:
-    """Paced users start at random points of one interval: locust starts them all at once (--spawn-rate = users),
-    and paced in step they would send every request in one burst, which the server would queue as one."""
+    """A paced user starts at a random point of one pacing interval, not at the moment locust spawns it (it spawns
+    every user at once: --spawn-rate = users)."""
     if RATE > 0:
         gevent.sleep(random.uniform(0, 1 / RATE))
 
