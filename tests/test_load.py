@@ -158,6 +158,15 @@ def test_rate_offers_a_fixed_load_whatever_the_server_could_take() -> None:
     assert not result.generator_bound
 
 
+def test_paced_users_keep_apart_and_do_not_queue_in_waves() -> None:
+    """16 paced users on 4 workers at about half their capacity: spread over each interval, a request rarely waits
+    for a worker (in step, they queued in waves: a median of two waits, a p95 of four)."""
+    with Gunicorn(workers=4) as server:
+        result = run_load(server, "/io?ms=50", users=16, rate=40, duration=4)
+    assert 0.85 * 40 <= result.rps <= 1.1 * 40, result.rps
+    assert result.p50 < 80, (result.p50, result.p95)  # one wait of 50 ms, and a little
+
+
 def test_there_and_back_runs_each_experiment_in_order_then_in_reverse() -> None:
     calls: list[str] = []
     experiments = {name: (lambda name=name: calls.append(name) or name) for name in "abc"}

@@ -11,7 +11,7 @@ import random
 import time
 
 import gevent
-from locust import FastHttpUser, HttpUser, constant, constant_throughput, events, task
+from locust import FastHttpUser, HttpUser, constant, events, task
 
 PATHS = os.environ.get("BENCH_PATHS", "/").split()  # whitespace between paths
 # Paths on --host only: an absolute URL here would send the load wherever it points.
@@ -22,14 +22,24 @@ if any(not p.startswith("/") or p.startswith("//") for p in PATHS):
 # BENCH_RATE: requests per second per user (an offered load that does not depend on the server's speed);
 # unset, each user sends its next request as soon as the last one returns (a closed loop).
 RATE = float(os.environ.get("BENCH_RATE") or 0)
-WAIT = constant_throughput(RATE) if RATE > 0 else constant(0)
 
 
 def _spread(user) -> None:
-    """A paced user starts at a random point of one pacing interval, not at the moment locust spawns it (it spawns
-    every user at once: --spawn-rate = users)."""
+    """A paced user starts at a random point of one pacing interval, not when locust spawns it (it spawns every
+    user at once: --spawn-rate = users), and keeps that phase: its requests start one interval apart from there.
+    (locust's constant_throughput counts from the spawn: the second requests of all users would start together.)"""
     if RATE > 0:
         gevent.sleep(random.uniform(0, 1 / RATE))
+        user._next_start = time.perf_counter()
+
+
+def _paced(user) -> float:
+    """Seconds until the user's next start, one interval after its last (never to catch up after a slow answer)."""
+    user._next_start = max(user._next_start + 1 / RATE, time.perf_counter())
+    return user._next_start - time.perf_counter()
+
+
+WAIT = _paced if RATE > 0 else constant(0)
 
 
 def _next_path(user) -> str:
