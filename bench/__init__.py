@@ -17,6 +17,7 @@ see macOS: bench/host/platforms.py.)
 
 from bench.core import mode, registry
 from bench.core.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
+from bench.core.templates import excerpt
 from bench.host import env, leftovers, platforms
 from bench.host.leftovers import cleanup
 from bench.load import plots, timeline, wrk
@@ -32,8 +33,9 @@ from bench.sizing.machine import generator_ceiling
 __all__ = [
     "SPARE_CORE", "TWO_CORES", "BenchError", "ClaimFailed", "DevServer", "Gunicorn", "LoadError", "LoadResult",
     "Measurement", "MissingToolError", "Needs", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError",
-    "Uvicorn", "Uwsgi", "Wsgiref", "claim", "cleanup", "env", "faster", "generator_ceiling", "machine", "measure",
-    "mode", "not_faster", "plans", "plots", "registry", "run_load", "run_on", "there_and_back", "timeline", "wrk",
+    "Uvicorn", "Uwsgi", "Wsgiref", "claim", "cleanup", "env", "excerpt", "faster", "generator_ceiling", "machine",
+    "measure", "mode", "not_faster", "plans", "plots", "registry", "run_load", "run_on", "there_and_back", "timeline",
+    "wrk",
 ]
 
 platforms.apply()  # BENCH_SIMULATE=macos: this process sees macOS (bench/host/platforms.py); nothing otherwise

@@ -130,6 +130,11 @@ def results() -> list[Stage]:
     return [s for s in STAGES if s.result]
 
 
+# Tools whose cells run under `%%needs` (course/needs.py) and say SKIPPED without them; a cell that needs any other
+# tool stops, with the line that installs it.
+SKIPPED_WITHOUT = {"docker", "dockerd", "docker-compose", "kind", "kubectl"}
+
+
 def verdict(table: list[dict[str, str]]) -> str:
     """What this machine can run, from `tools_table()`: the stages that run fully, and for each of the others the
     missing tools and how to install them (those stages still run, but for the cells that need them)."""
@@ -143,8 +148,12 @@ def verdict(table: list[dict[str, str]]) -> str:
     for stage in STAGES:
         lacking = [tool for tool in stage.tools if tool in missing]
         if lacking:
-            lines.append(f"✗ {stage.number} {stage.title}: without {', '.join(lacking)}, its cells that need "
-                         f"them say SKIPPED. Install: " + "; ".join(f"{t}: {missing[t]}" for t in lacking))
+            skipped = [tool for tool in lacking if tool in SKIPPED_WITHOUT]
+            stopped = [tool for tool in lacking if tool not in SKIPPED_WITHOUT]
+            effects = ([f"its cells that need {', '.join(skipped)} say SKIPPED"] if skipped else []) + (
+                [f"it stops at the first cell that needs {', '.join(stopped)}"] if stopped else [])
+            lines.append(f"✗ {stage.number} {stage.title}: without {', '.join(lacking)}, {'; '.join(effects)}. "
+                         "Install: " + "; ".join(f"{t}: {missing[t]}" for t in lacking))
     return "\n".join(lines)
 
 

@@ -119,3 +119,13 @@ def test_make_test_runs_the_dev_container_test() -> None:
     recipe = makefile.split("\ntest: ", 1)[1].split("\n\n", 1)[0]
     assert "test-devcontainer" in recipe
     assert "-m course.devcontainer" in makefile.split("\ntest-devcontainer:", 1)[1].split("\n\n", 1)[0]
+
+
+def test_verdict_says_which_missing_tools_skip_cells_and_which_stop_the_stage(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(devcontainer.SWITCH, raising=False)
+    lines = stages.verdict(_table(("nginx", "kind"))).splitlines()
+    nginx = next(line for line in lines if line.startswith("✗ 04a"))
+    assert "stops at the first cell that needs nginx" in nginx and "SKIPPED" not in nginx
+    kind = next(line for line in lines if line.startswith("✗ 06"))
+    assert "cells that need kind say SKIPPED" in kind and "stops" not in kind

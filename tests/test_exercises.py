@@ -119,6 +119,7 @@ TASKS = [
     ("03_uwsgi.ipynb", "my_changes", {"harakiri": "3"}),  # the report waits behind the stuck request
     ("03_uwsgi.ipynb", "my_changes", {"processes": "2"}),  # harakiri stays 30: the stuck request runs its 8 s
     ("03_uwsgi.ipynb", "my_changes", {"threads": "2", "harakiri": "3"}),  # the report clears the worker's harakiri
+    ("03_uwsgi.ipynb", "my_changes", {"processes": "2", "harakiri": "1"}),  # no margin: 1 s would cut the report
     ("05_docker.ipynb", "my_command",  # no exec: the shell stays PID 1 and ignores SIGTERM
      ["/bin/sh", "-c", "echo migrations done && gunicorn --config /app/gunicorn.conf.py sample_app.wsgi:app"]),
     ("07_scaling_and_caching.ipynb", "my_top_words", word_counts.top_words),  # the same function: not faster

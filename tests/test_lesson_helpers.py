@@ -8,9 +8,10 @@ import pytest
 
 from bench.containers import images
 from bench.core.paths import CONFIG
-from bench.lessons import preload_threads, profiling, rate_limit, word_counts
+from bench.lessons import preload_threads, profiling, rate_limit, scaling, word_counts
 from bench.servers.base import ANSI_ESCAPE
 from bench.servers.gunicorn import extended_config
+from bench.sizing.plans import Scaling
 from course import exercises
 
 
@@ -92,3 +93,32 @@ def test_log_count_waits_for_late_lines(tmp_path, monkeypatch) -> None:
     late.start()
     assert server.log_count("app created in pid", at_least=2, timeout=5) == 2  # waited for the second
     assert server.log_count("app created in pid", at_least=3, timeout=0.3) == 2  # gave up: there were two
+
+
+class _Run:
+    """Just enough of a LoadResult for Measurement.row()."""
+
+    def __init__(self, label: str, rps: float) -> None:
+        self.label, self.rps, self.generator_bound, self.interfered = label, rps, False, False
+
+    def row(self) -> dict[str, object]:
+        figures = dict.fromkeys(("mean ms", "p50 ms", "p95 ms", "p99 ms", "server CPU ms/req"), 1.0)
+        return {"label": self.label, "rps": self.rps, **figures, "requests": 10, "failures": 0,
+                "generator CPU %": 5, "generator share %": 1}
+
+
+def test_up_vs_out_runs_both_ways_at_every_count_there_and_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    order: list[str] = []
+
+    def run_on(make: object, path: str, **load: object) -> _Run:
+        order.append(str(load["label"]))
+        assert path == "/cpu?ms=9" and load["users"] == 8 and load["duration"] == 2
+        return _Run(str(load["label"]), 10.0 * len(order))
+
+    monkeypatch.setattr(scaling, "run_on", run_on)
+    table = scaling.up_vs_out("/cpu?ms=9", Scaling(2, [1, 2, 4], 8, True), duration=2)
+    names = ["up 1", "out 1", "up 2", "out 2", "up 4", "out 4"]
+    assert order == names + names[::-1]  # 1 → most, then back
+    assert list(zip(table["how"], table["n"], strict=True)) == [
+        (how, n) for n in (1, 2, 4) for how in (scaling.UP, scaling.OUT)]
+    assert table.loc[0, "rps"] == (10 + 120) / 2  # "up 1" ran first and last: both runs averaged

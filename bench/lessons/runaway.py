@@ -54,4 +54,4 @@ def stuck_beside_report(changes: dict[str, str], head_start: float = 0.3) -> Run
         time.sleep(head_start)
         found["report"] = _timed_get(f"{server.url}/io?ms={REPORT_MS}")
         stuck.join()
-    return Runaway(int(ini.get("harakiri") or 30), *found["report"], *found["stuck"])
+    return Runaway(int(ini["harakiri"]), *found["report"], *found["stuck"])

@@ -1,6 +1,7 @@
 """Scaling on one machine: up (more workers in one gunicorn) or out (more one-worker gunicorns behind nginx).
 
     with scaled(UP, 4) as target: run_load(target, "/cpu?ms=10", ...)
+    table = up_vs_out("/cpu?ms=10", bench.plans.scaling(facts), duration=4)  # both ways, at every count
 
 Notebook 07 measures both at 1, the cores and twice the cores (bench.plans.scaling). Its claims take the run at
 the core count as their winning side (`bench.faster`, `bench.not_faster`): with every core busy, the load generator may
@@ -10,10 +11,15 @@ lower bound; the runs at 1 and at twice the cores must be clean.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import pandas as pd
+
+from bench.load.measuring import run_on, there_and_back
+from bench.load.result import LoadResult
 from bench.servers import Gunicorn, Server, proxy
+from bench.sizing.plans import Scaling
 
 UP, OUT = "up: workers", "out: instances behind nginx"
 
@@ -33,3 +39,14 @@ def scaled(how: str, n: int) -> Iterator[Server]:
     finally:
         for server in servers:
             server.stop()
+
+
+def up_vs_out(path: str, plan: Scaling, duration: float) -> pd.DataFrame:
+    """`path` under load on UP and OUT at each of the plan's counts, there and back (1 → most, then back, so a
+    slow drift favours none): one row per configuration, with its `how` and `n`."""
+    def experiment(how: str, n: int) -> Callable[[], LoadResult]:
+        return lambda: run_on(lambda: scaled(how, n), path, users=plan.users, duration=duration,
+                              label=f"{how.split(':')[0]} {n}")
+
+    measured = there_and_back({(how, n): experiment(how, n) for n in plan.counts for how in (UP, OUT)})
+    return pd.DataFrame([{**m.row(), "how": how, "n": n} for (how, n), m in measured.items()])

@@ -121,8 +121,8 @@ class Facts:
             {"fact": "one app worker on /", "value": f"{self.app_rps:,.0f} req/s",
              "what it means": f"the app's own CPU per request: offered load also stays below {APP_SHARE:.0%} of it"},
             {"fact": "locust CPU per request", "value": f"{self.generator_ms:.2f} ms",
-             "what it means": f"CPU-bound experiments give each request {self.cpu_ms} ms of work, so locust's "
-                              "share of a busy machine stays small"},
+             "what it means": (f"CPU-bound experiments give each request at least {CPU_WORK_PER_GENERATOR_MS}× this "
+                              "in work, so locust's share of a busy machine stays small")},
             {"fact": "pure-Python loop", "value": f"{self.python_loop_ms:.0f} ms",
              "what it means": "this CPU's speed; compare with another machine's"},
         ]
