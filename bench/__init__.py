@@ -23,7 +23,7 @@ from bench.host.leftovers import cleanup
 from bench.load import plots, timeline, wrk
 from bench.load.claims import SPARE_CORE, TWO_CORES, ClaimFailed, Needs, claim
 from bench.load.comparisons import faster, not_faster
-from bench.load.measuring import Measurement, measure, run_on, there_and_back
+from bench.load.measuring import Measurement, measure, run_on, servers_there_and_back, there_and_back
 from bench.load.result import LoadResult
 from bench.load.runner import run_load
 from bench.servers import DevServer, Gunicorn, Nginx, Redis, Server, Uvicorn, Uwsgi, Wsgiref
@@ -34,8 +34,8 @@ __all__ = [
     "SPARE_CORE", "TWO_CORES", "BenchError", "ClaimFailed", "DevServer", "Gunicorn", "LoadError", "LoadResult",
     "Measurement", "MissingToolError", "Needs", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError",
     "Uvicorn", "Uwsgi", "Wsgiref", "claim", "cleanup", "env", "excerpt", "faster", "generator_ceiling", "machine",
-    "measure", "mode", "not_faster", "plans", "plots", "registry", "run_load", "run_on", "there_and_back", "timeline",
-    "wrk",
+    "measure", "mode", "not_faster", "plans", "plots", "registry", "run_load", "run_on", "servers_there_and_back",
+    "there_and_back", "timeline", "wrk",
 ]
 
 platforms.apply()  # BENCH_SIMULATE=macos: this process sees macOS (bench/host/platforms.py); nothing otherwise

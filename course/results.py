@@ -16,7 +16,7 @@ import pandas as pd
 from bench.core import mode
 from bench.core.paths import state_dir
 from bench.host import env, platforms
-from bench.load.measuring import Measurement, run_on, there_and_back
+from bench.load.measuring import Measurement, servers_there_and_back
 from bench.load.result import LoadResult
 from bench.load.runner import run_load
 from course import recording, stages
@@ -70,9 +70,7 @@ def side_by_side() -> dict[str, Measurement]:
     """The contenders on the standard workload, there and back: saved results come from different minutes, and a
     machine's speed drifts between them, so a claim comparing servers needs them measured together. A production
     server's rate may be interfered (a lower bound), which is enough for an "at least" claim."""
-    return there_and_back({name: lambda make=make, name=name: run_on(make, STANDARD_PATHS, users=STANDARD_USERS,
-                                                                       label=name)
-                           for name, make in contenders().items()})
+    return servers_there_and_back(contenders(), STANDARD_PATHS, users=STANDARD_USERS)
 
 
 def record(stage: str, config: str, target: Server | str) -> LoadResult:

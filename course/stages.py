@@ -65,7 +65,7 @@ STAGES: tuple[Stage, ...] = (
           quick_seconds=60, full_minutes=2, teaching_minutes=30, exercise_minutes=10, macos_denies=("USS memory",)),
     # its CPU-cost runs there and back
     Stage("03", "uWSGI", "03_uwsgi.ipynb", tools=("locust", "uwsgi", "gunicorn", "nginx"),
-          quick_seconds=145, full_minutes=9, teaching_minutes=45, exercise_minutes=15, lab="03", result="03 uWSGI",
+          quick_seconds=170, full_minutes=9, teaching_minutes=45, exercise_minutes=15, lab="03", result="03 uWSGI",
           macos_denies=("USS memory",)),
     Stage("04a", "nginx in front of one app", "04a_nginx_one_app.ipynb", tools=("locust", "gunicorn", "nginx"),
           quick_seconds=60, full_minutes=2, teaching_minutes=30, exercise_minutes=10,

@@ -75,7 +75,7 @@ def test_a_comparison_reads_each_side_strictly_and_says_its_numbers(capsys: pyte
     pd = pytest.importorskip("pandas")
     table = pd.DataFrame([{**FINE, "label": f"w{n}", "rps": rps} for n, rps in enumerate((100.0, 190.0, 210.0))])
     compared = faster(table.iloc[1:], than=table.iloc[:1], by=2.0)  # median of 190 and 210 against 100
-    assert compared.holds and compared.evidence == {"w1 + w2:": "200 req/s", "w0:": "100 req/s",
+    assert compared.holds and compared.evidence == {"the median of 2 (w1 + w2):": "200 req/s", "w0:": "100 req/s",
                                                     "ratio": "2.00 (needed 2)"}
     assert not faster(table.iloc[1:], than=table, by=1.0).holds  # the best of the other side: 210
     plateau = not_faster(table.iloc[1:], than=table.iloc[:1], by=2.05)  # its best, 210, against 100: over 2.05
@@ -86,7 +86,8 @@ def test_a_comparison_reads_each_side_strictly_and_says_its_numbers(capsys: pyte
     claim("a cache answers within the wait", latency)
     assert "— a fair run: p50 4.00 ms, limit 50: p50 50.0 ms, b: p50 51.0 ms" in capsys.readouterr().out
     stacks = pd.DataFrame([{"stack": s, "generator-bound": False, "rps": 9.0} for s in "abc"]).set_index("stack")
-    assert "the median of 3 (a, …):" in faster(stacks, than=1.0).evidence
+    assert "a (the median of 3):" in faster(stacks, than=1.0).evidence  # the one run read
+    assert "w2 (the best of 3):" in not_faster(table, than=1.0, by=2).evidence
     row = stacks.loc["b"]  # one row of a table: a Series, named by its index label, flags read
     assert faster(row, than=1.0).evidence == {"b:": "9.00 req/s", "limit 1:": "1.00 req/s"}
     assert claim("x", faster({**row.to_dict(), "label": "b", "generator-bound": True}, than=1.0)).status == \

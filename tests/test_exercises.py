@@ -16,7 +16,7 @@ from bench import k8s
 from bench.containers import images
 from bench.core.paths import REPO
 from bench.host import docker_engine
-from bench.lessons import preload_threads, rate_limit, runaway, word_counts
+from bench.lessons import flags, preload_threads, rate_limit, runaway, word_counts
 from bench.lessons.streams import holding
 from bench.servers import proxy
 from bench.servers.gunicorn import extended_config, resolved
@@ -126,12 +126,18 @@ TASKS = [
     ("07_scaling_and_caching.ipynb", "my_top_words", lambda rows, n: []),  # fast, but not the same answer
     ("04a_nginx_one_app.ipynb", "my_edit", {}),  # no edit: nginx waits 35 s, the app answers 200 after 3 s
     ("04b_nginx_many_apps.ipynb", "my_limit", {}),  # no edit: 50 requests/s get through
+    ("04b_nginx_many_apps.ipynb", "my_limit", {  # right for /cpu, but the short keys rewrite /report's limit too
+        "limit_req_zone $binary_remote_addr": "limit_req_zone $binary_remote_addr zone=expensive:1m rate=20r/s;",
+        "limit_req zone=": "limit_req zone=expensive burst=5 nodelay;"}),
     ("06_kubernetes.ipynb", "my_overlay", OVERLAY_HEAD),  # fixed-replicas unchanged: 2 replicas
     ("06_kubernetes.ipynb", "my_overlay", OVERLAY_HEAD + "replicas: [{name: web, count: 6}]\n"),  # 6, 7 at most
     ("06_kubernetes.ipynb", "my_overlay", OVERLAY_HEAD + "replicas: [{name: web, count: 6}]\npatches:\n"
      "  - target: {kind: Deployment, name: web}\n    patch: |-\n      - {op: replace, path: "
      '/spec/strategy/rollingUpdate, value: {maxUnavailable: 0, maxSurge: \"34%\"}}\n'),  # 34% rounds up to 3
-    ("09_how_this_course_measures.ipynb", "my_path", "/"),  # next to no work: locust is the bottleneck
+    ("09_how_this_course_measures.ipynb", "my_paths",  # the clean run is not below the stages' work
+     {"clean": "/cpu?ms=500", "flagged": "/cpu?ms=1"}),
+    ("09_how_this_course_measures.ipynb", "my_paths",  # too little work: the clean run is flagged too
+     {"clean": "/cpu?ms=2", "flagged": "/cpu?ms=1"}),
     ("08_long_lived_connections.ipynb", "my_lines", 'worker_class = "gthread"\nthreads = 4\n'),  # 4 of 12 streams
     ("08_long_lived_connections.ipynb", "my_lines", 'worker_class = "gthread"\nthreads = 40\n'),  # far too many
 ]
@@ -170,6 +176,8 @@ def test_every_your_turn_task_fails_a_wrong_answer(notebook: str, answer: str, w
         from sample_app.settings import Settings
 
         namespace.update(word_counts=word_counts, rows_in_report=catalogue(Settings.from_env().quotes_db, 30))
+    if notebook.startswith("09"):
+        namespace.update(flags=flags, facts=bench.machine.facts())
     if notebook.startswith("08"):
         namespace.update(TARGET=12, holding=holding, extended_config=extended_config, resolved=resolved)
     with pytest.raises(exercises.NotYet):

@@ -8,7 +8,7 @@ import pytest
 
 from bench.containers import images
 from bench.core.paths import CONFIG
-from bench.lessons import preload_threads, profiling, rate_limit, scaling, word_counts
+from bench.lessons import flags, preload_threads, profiling, rate_limit, scaling, word_counts
 from bench.servers.base import ANSI_ESCAPE
 from bench.servers.gunicorn import extended_config
 from bench.sizing.plans import Scaling
@@ -122,3 +122,15 @@ def test_up_vs_out_runs_both_ways_at_every_count_there_and_back(monkeypatch: pyt
     assert list(zip(table["how"], table["n"], strict=True)) == [
         (how, n) for n in (1, 2, 4) for how in (scaling.UP, scaling.OUT)]
     assert table.loc[0, "rps"] == (10 + 120) / 2  # "up 1" ran first and last: both runs averaged
+
+
+def test_work_ms_reads_only_a_cpu_path() -> None:
+    assert flags.work_ms("/cpu?ms=18") == 18
+    assert [flags.work_ms(p) for p in ("/", "/io?ms=5", "/cpu", "/cpu?ms=x", "/cpu?ms=1&ms=2")] == [None] * 5
+
+
+def test_reports_changed_names_the_report_lines_a_short_key_would_rewrite() -> None:
+    exact = {"limit_req_zone $binary_remote_addr zone=expensive:1m": "", "limit_req zone=expensive": ""}
+    assert rate_limit.reports_changed(exact) == [] and rate_limit.reports_changed(None) == []
+    changed = rate_limit.reports_changed({"limit_req_zone": "", "limit_req zone=": ""})
+    assert len(changed) == 2 and all("zone=reports" in line for line in changed)

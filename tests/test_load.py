@@ -12,7 +12,7 @@ from bench.core.errors import BenchError, LoadError
 from bench.load import measuring
 from bench.load.measuring import Measurement, measure, there_and_back
 from bench.load.result import GENERATOR_BOUND_CPU
-from bench.load.runner import _percentile, _read_history, _timeseries, run_load
+from bench.load.runner import _percentile, _read_history, _timeseries, first_sent, run_load
 from bench.servers import DevServer, Gunicorn
 from bench.sizing.machine import generator_ceiling
 
@@ -119,6 +119,17 @@ def test_timeseries_rates_cover_partial_seconds(tmp_path: Path) -> None:
     assert ts["users"].tolist()[1] == 4 and ts["p95"].tolist()[1] == 30
 
 
+def test_a_rate_counts_from_the_first_request_sent_not_the_first_answer(tmp_path: Path) -> None:
+    entries = [{"start_time": 100.5}, {"start_time": 100.4}]
+    assert first_sent(tmp_path, entries) == 100.4  # nothing noted: locust's start of statistics
+    (tmp_path / "started.11").write_text("100.2\n")
+    (tmp_path / "started.12").write_text("100.1\n")
+    assert first_sent(tmp_path, entries) == 100.1
+    with Gunicorn(workers=1, worker_class="sync") as server:  # one request at a time, 200 ms each: 5 a second
+        result = run_load(server, "/io?ms=200", users=1, duration=3, progress=False)
+    assert result.rps <= 5.0, result.rps  # counted from the first answer, about 5.4
+
+
 def test_two_generator_processes_sharing_a_small_machine_are_flagged() -> None:
     result = generator_ceiling(users=32, duration=3, processes=2)
     assert result.generator_bound, str(result)
@@ -173,6 +184,19 @@ def test_there_and_back_runs_each_experiment_in_order_then_in_reverse() -> None:
     measured = there_and_back(experiments)  # type: ignore[arg-type]
     assert calls == ["a", "b", "c", "c", "b", "a"]
     assert {name: m.runs for name, m in measured.items()} == {"a": ["a", "a"], "b": ["b", "b"], "c": ["c", "c"]}
+
+
+def test_servers_there_and_back_labels_each_server_and_loads_them_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, str, object]] = []
+
+    def run_on(make: object, path: str, **load: object) -> str:
+        calls.append((str(load.pop("label")), path, load))
+        return str(make)
+
+    monkeypatch.setattr(measuring, "run_on", run_on)
+    measured = measuring.servers_there_and_back({"a": "make a", "b": "make b"}, "/x", users=3)  # type: ignore[dict-item]
+    assert calls == [(n, "/x", {"users": 3}) for n in "abba"]
+    assert measured["b"].runs == ["make b", "make b"]
 
 
 def _queue_left_behind(repeats_settle: bool, monkeypatch: pytest.MonkeyPatch) -> Measurement:

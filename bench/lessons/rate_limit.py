@@ -9,6 +9,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bench.core.paths import CONFIG
 from bench.load.result import LoadResult
 from bench.load.runner import run_load
 from bench.servers import Gunicorn, proxy
@@ -53,3 +54,11 @@ def flood(edits: Mapping[str, str] | None = None, users: int = 8, path: str = "/
     refused = run.failure_messages["Error"] if run.failures else []
     statuses = sorted({m.group(1) for text in refused for m in [re.search(r"(\d{3})", str(text))] if m})
     return Flood(run, run.requests - run.failures, served, tuple(statuses))
+
+
+def reports_changed(edits: Mapping[str, str] | None) -> list[str]:
+    """The lines of app.conf's `/report` limit that `edits` would rewrite too: an edit's key matches every line
+    that starts with it (`bench.servers.Nginx`), so a key too short reaches past `/cpu`."""
+    lines = [line.strip() for line in (CONFIG / "nginx" / "app.conf").read_text().splitlines()]
+    reports = [line for line in lines if line.startswith("limit_req") and "zone=reports" in line]
+    return [line for line in reports if any(line.startswith(key) for key in (edits or {}))]

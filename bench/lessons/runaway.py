@@ -28,7 +28,7 @@ class Runaway:
     stuck_seconds: float
 
     def __str__(self) -> str:
-        return (f"report {self.report} after {self.report_seconds:.1f} s; "
+        return (f"harakiri {self.harakiri} s: report {self.report} after {self.report_seconds:.1f} s; "
                 f"stuck request {self.stuck} after {self.stuck_seconds:.1f} s")
 
 

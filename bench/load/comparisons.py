@@ -84,10 +84,15 @@ class _Side:
             raise ValueError(f"nothing to compare on {figure!r}: {len(values)} runs, values {values}")
         return cls(runs, values, list(dict.fromkeys(_label(run) for run in runs)))
 
-    def name(self, how: str) -> str:
-        """The side's runs by name, or "the median of 8 (gunicorn, …)" where there are many."""
-        many = len(self.labels) > 2 and len(self.values) > 1
-        return f"the {how} of {len(self.labels)} ({self.labels[0]}, …)" if many else " + ".join(self.labels)
+    def name(self, how: str, value: float) -> str:
+        """The run read, e.g. "run 3 (the best of 3)"; "the median of 4 (gunicorn, …)" where no one run was."""
+        count = len(self.values)
+        if count == 1:
+            return " + ".join(self.labels)
+        if self.runs and value in self.values:  # the best, or the median of an odd count: one run
+            return f"{_label(self.runs[self.values.index(value)])} (the {how} of {count})"
+        runs = f"{self.labels[0]}, …" if len(self.labels) > 2 else " + ".join(self.labels)
+        return f"the {how} of {count} ({runs})"
 
 
 def _compare(side: Any, than: Any, by: float, figure: str, beat: bool) -> Comparison:
@@ -106,7 +111,7 @@ def _compare(side: Any, than: Any, by: float, figure: str, beat: bool) -> Compar
         return f"{figure.removesuffix(' ms')} {readable(value)} ms" if lower else f"{readable(value)} req/s"
 
     a_how, b_how = ("median", "best") if beat else ("best", "median")
-    evidence: dict[str, object] = {f"{a.name(a_how)}:": shown(mine), f"{b.name(b_how)}:": shown(theirs)}
+    evidence: dict[str, object] = {f"{a.name(a_how, mine)}:": shown(mine), f"{b.name(b_how, theirs)}:": shown(theirs)}
     if by != 1.0:
         evidence["ratio"] = f"{readable(gain)} ({'needed' if beat else 'must stay under'} {by:g})"
     if beat:  # side must win: interference on it only made that harder

@@ -24,13 +24,32 @@ if any(not p.startswith("/") or p.startswith("//") for p in PATHS):
 RATE = float(os.environ.get("BENCH_RATE") or 0)
 
 
+# BENCH_STARTED: a file to write when this process's first request was sent (unix time), when the run is over. A
+# rate counts from there: locust's own statistics start at the first *answer*, one response time late, and a rate
+# counted from it overstates by about a response time over the run's length.
+STARTED = os.environ.get("BENCH_STARTED", "")
+_first_sent: list[float] = []
+
+
 def _spread(user) -> None:
     """A paced user starts at a random point of one pacing interval, not when locust spawns it (it spawns every
     user at once: --spawn-rate = users), and keeps that phase: its requests start one interval apart from there.
-    (locust's constant_throughput counts from the spawn: the second requests of all users would start together.)"""
+    (locust's constant_throughput counts from the spawn: the second requests of all users would start together.)
+    Either way, the first user to get here notes when the first request goes out."""
     if RATE > 0:
         gevent.sleep(random.uniform(0, 1 / RATE))
         user._next_start = time.perf_counter()
+    if not _first_sent:
+        _first_sent.append(time.time())
+
+
+if STARTED:
+
+    @events.quitting.add_listener
+    def _write_started(**_: object) -> None:
+        if _first_sent:
+            with open(f"{STARTED}.{os.getpid()}", "w") as out:
+                out.write(f"{_first_sent[0]:.6f}\n")
 
 
 def _paced(user) -> float:

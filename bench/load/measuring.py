@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -106,3 +107,9 @@ def there_and_back(experiments: Mapping[str, Callable[[], LoadResult]]) -> dict[
     for name in [*order, *order[::-1]]:
         runs[name].append(experiments[name]())
     return {name: Measurement(results) for name, results in runs.items()}
+
+
+def servers_there_and_back(servers: Mapping[str, Callable[[], Target]], path: str | list[str] = "/",
+                           **load: Any) -> dict[str, Measurement]:
+    """Each server `make()` builds, under the same load (`run_on`, labelled with its name), there and back."""
+    return there_and_back({name: partial(run_on, make, path, label=name, **load) for name, make in servers.items()})

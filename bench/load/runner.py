@@ -83,15 +83,16 @@ def _read_history(path: Path) -> pd.DataFrame:
                          "p50": raw["50%"].map(_number), "p95": raw["95%"].map(_number)}).drop_duplicates("second")
 
 
-def _timeseries(entries: list[dict], history: pd.DataFrame) -> pd.DataFrame:
+def _timeseries(entries: list[dict], history: pd.DataFrame, start: float | None = None) -> pd.DataFrame:
     """Requests and failures per second (exact rates, partial seconds at the edges included) from the
-    final stats, joined with users and latency from the history CSV."""
+    final stats, joined with users and latency from the history CSV; `t` counts seconds from `start` (the first
+    request sent; by default locust's start of statistics)."""
     columns = ["t", "users", "rps", "failures/s", "p50", "p95", "requests", "failures"]
     per_second = _merge([e["num_reqs_per_sec"] for e in entries])
     failed = _merge([e["num_fail_per_sec"] for e in entries])
     if not per_second:
         return pd.DataFrame(columns=columns)
-    start = min(e["start_time"] for e in entries)
+    start = min(e["start_time"] for e in entries) if start is None else start
     end = max(e["last_request_timestamp"] or start for e in entries)
     seconds = sorted(int(k) for k in per_second)
     covered = [max(1e-3, min(sec + 1, end) - max(sec, start)) for sec in seconds]
@@ -150,6 +151,13 @@ class LoadSpec:
                 "BENCH_RATE": f"{self.rate / self.users:g}" if self.rate else ""}
 
 
+def first_sent(out: Path, entries: list[dict]) -> float:
+    """When the run's first request went out: the earliest a locust process noted (the locustfile's BENCH_STARTED),
+    else, where none did, locust's own start of statistics, which is the first answer (one response time later)."""
+    noted = [float(path.read_text()) for path in out.glob("started.*") if path.read_text().strip()]
+    return min(noted) if noted else min(e["start_time"] for e in entries)
+
+
 def locust_command(target: Target | str, path: str | list[str] = "/", users: int = 10,
                    duration: float | None = None, user_class: str = "fast", rate: float | None = None,
                    processes: int = 1) -> str:
@@ -199,7 +207,8 @@ def run_load(target: Target | str, path: str | list[str] = "/", users: int = 10,
     options = ["--csv", str(csv), "--csv-full-history", "--json-file", str(csv.with_name("final")), "--only-summary",
                "--exit-code-on-error", "0", "--loglevel", "WARNING"]
     request_log = out / "requests"
-    env = {**spec.env(), **({"BENCH_REQUEST_LOG": str(request_log)} if per_request else {})}
+    env = {**spec.env(), "BENCH_STARTED": str(out / "started"),
+           **({"BENCH_REQUEST_LOG": str(request_log)} if per_request else {})}
     proc, entry = registry.spawn(spec.argv(*options), log_path, "locust", env=env)
     server = target if not isinstance(target, str) and target.running else None
     # where there are cores to spare, locust and the server run on cores of their own while the load lasts
@@ -278,7 +287,7 @@ def _parse(out: Path, log_path: Path, spec: LoadSpec, watch: CpuWatch, apart: bo
     if requests == 0:
         raise LoadError(f"locust sent no requests (log {log_path}). Last lines:\n{tail}")
     histogram = _merge([e["response_times"] for e in entries])
-    started = min(e["start_time"] for e in entries)
+    started = first_sent(out, entries)
     ended = max(e["last_request_timestamp"] or 0 for e in entries)
     elapsed = ended - started
     window = load_window(started, ended)
@@ -296,7 +305,7 @@ def _parse(out: Path, log_path: Path, spec: LoadSpec, watch: CpuWatch, apart: bo
         rps=requests / elapsed if elapsed > 0 else float("nan"), p50=_percentile(histogram, 0.50),
         p95=_percentile(histogram, 0.95), p99=_percentile(histogram, 0.99), generator_cpu=generator_cpu,
         generator_cpu_total=generator_total, generator_bound=bound,
-        timeseries=_timeseries(entries, _read_history(out / "run_stats_history.csv")),
+        timeseries=_timeseries(entries, _read_history(out / "run_stats_history.csv"), started),
         failure_messages=failure_messages, log=log,
         mean=sum(e["total_response_time"] for e in entries) / requests,
         started_at=started, cores_apart=apart, machine_busy=watch.machine_busy(window),
