@@ -38,7 +38,7 @@ def compose_command() -> list[str]:
 
 
 def default_image(variable: str) -> str:
-    """The image docker/compose.yaml names for `variable` when it is not set, e.g. "redis:7.4.7": the one pin."""
+    """The image docker/compose.yaml names for `variable` when it is not set, e.g. "redis:7.4.10": the one pin."""
     found = re.search(rf"\${{{variable}:-([^}}]+)}}", COMPOSE_FILE.read_text())
     if found is None:
         raise BenchError(f"{COMPOSE_FILE} names no default for {variable}")

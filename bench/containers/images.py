@@ -50,8 +50,8 @@ OFFLINE_BASES: dict[str, OfflineBase] = {
                                     ("python3",)),
     "python:3.12": OfflineBase("flask-in-production/base:python-full",
                                ("python3", "python3-venv", "python3-dev", "build-essential"), ("python3",)),
-    "nginx:1.30.6": OfflineBase("flask-in-production/base:nginx", ("nginx-light",), ("nginx", "-g", "daemon off;")),
-    "redis:7.4.7": OfflineBase("flask-in-production/base:redis", ("redis-server",), ("redis-server",)),
+    "nginx:1.30.8": OfflineBase("flask-in-production/base:nginx", ("nginx-light",), ("nginx", "-g", "daemon off;")),
+    "redis:7.4.10": OfflineBase("flask-in-production/base:redis", ("redis-server",), ("redis-server",)),
 }
 # Trimmed from offline bases, as the official slim images do: package lists, caches, docs.
 _TRIM = ("var/lib/apt/lists", "var/cache/apt", "var/cache/debconf", "usr/share/doc", "usr/share/man",

@@ -8,12 +8,12 @@ up with, what the cache changes is what is left to measure: how long a request t
 spends on it.
 
 Why two work sizes: whether a cache saves CPU depends on what a hit costs against what computing costs. An
-in-process hit is a dictionary lookup; a Redis hit is a round trip over a socket plus (de)serialising the answer,
-which can cost more than a small SQLite query (measured on machines of the CI kind: 1.2–1.6 ms against 1.1–1.2 ms
-per request, either way round from one run to the next). So the course asserts only what holds everywhere: the
-saving grows with the work a hit replaces. `WORK_MS` is several times what a whole request costs on a fast
-machine, so the difference stands out of the run-to-run noise, and small enough that the offered rate keeps the
-uncached server well under one core.
+in-process hit is a dictionary lookup plus unpickling the answer (SimpleCache pickles what it stores); a Redis hit
+adds a round trip over a socket, which can cost more than a small SQLite query (measured on machines of the CI kind:
+1.2–1.6 ms against 1.1–1.2 ms per request, either way round from one run to the next). So the course asserts only
+what holds everywhere: the saving grows with the work a hit replaces. `WORK_MS` is several times what a whole
+request costs on a fast machine, so the difference stands out of the run-to-run noise, and small enough that the
+offered rate keeps the uncached server well under one core.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Notebook 09's task: the smoke test's server and load (2 gunicorn workers, 4 users, 3 s) on paths the learner
 chose, to see at which work per request the flags (bench/load/result.py) fire.
 
-    runs = on_smoke_server({"clean": "/cpu?ms=18", "flagged": "/cpu?ms=2"})
+    runs = on_smoke_server({"a try": "/cpu?ms=N"})  # N: the work per request you want to try
 """
 
 from __future__ import annotations
