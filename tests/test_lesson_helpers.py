@@ -124,6 +124,31 @@ def test_up_vs_out_runs_both_ways_at_every_count_there_and_back(monkeypatch: pyt
     assert table.loc[0, "rps"] == (10 + 120) / 2  # "up 1" ran first and last: both runs averaged
 
 
+def test_the_search_brackets_the_boundary_a_step_away_from_it() -> None:
+    assert flags.bracket_from({1: True, 2: True, 4: True, 8: False}) == {"clean": "/cpu?ms=16", "flagged": "/cpu?ms=2"}
+    assert flags.bracket_from({1: False, 0: True}) == {"clean": "/cpu?ms=2", "flagged": "/cpu?ms=0"}
+    assert flags.bracket_from({1: True, 2: False}) == {"clean": "/cpu?ms=4", "flagged": "/cpu?ms=0"}
+
+    class Run:
+        def __init__(self, n: int) -> None:
+            self.generator_bound, self.interfered = False, n < 10  # the boundary between 8 and 16
+
+    class Facts:
+        cpu_ms = 25
+
+    asked: list[str] = []
+
+    def load(paths: dict[str, str], facts: object) -> dict[str, Run]:
+        asked.extend(paths.values())
+        return {name: Run(flags.work_ms(path) or 0) for name, path in paths.items()}
+
+    found = flags.search(Facts(), load)  # type: ignore[arg-type]
+    assert asked == [f"/cpu?ms={n}" for n in (1, 2, 4, 8, 16)]
+    assert found == {"clean": "/cpu?ms=32", "flagged": "/cpu?ms=4"}
+    clean, small = flags.work_ms(found["clean"]), flags.work_ms(found["flagged"])
+    assert clean is not None and small is not None and clean <= flags.BRACKET * max(small, 1)
+
+
 def test_work_ms_reads_only_a_cpu_path() -> None:
     assert flags.work_ms("/cpu?ms=18") == 18
     assert [flags.work_ms(p) for p in ("/", "/io?ms=5", "/cpu", "/cpu?ms=x", "/cpu?ms=1&ms=2")] == [None] * 5

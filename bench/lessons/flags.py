@@ -1,16 +1,28 @@
-"""Notebook 09's task: the smoke test's server and load (2 gunicorn workers, 4 users, 3 s) on paths the learner
-chose, to see at which work per request the flags (bench/load/result.py) fire.
+"""Notebook 09's task: where do the flags (bench/load/result.py) start? `/cpu?ms=N` under a load sized to this
+machine, for the N the learner tries.
 
-    runs = on_smoke_server({"a try": "/cpu?ms=N"})  # N: the work per request you want to try
+    runs = load_paths({"a try": "/cpu?ms=N"}, facts)  # N: the work per request you want to try
+    flags_of(runs["a try"])
+
+The server gets a worker per server core and the load two users per worker, so the workers can outpace one
+locust process on any machine: where locust shares few cores with them, a small N makes it take CPU the server
+needed (interfered); where it has CPU to spare, a small enough N makes it the bottleneck (generator-bound).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from bench.load.result import LoadResult
 from bench.load.runner import run_load
 from bench.servers import Gunicorn
+from bench.sizing.machine import Facts
+
+# A bracket: a clean N at most this many times the flagged one (times 1 where the flagged one is 0). Near the
+# boundary a run comes out either way from one run to the next (on 2 cores: /cpu?ms=2 took 19% of the busy
+# CPU, 8 ms about the 8% line, 16 ms 5-6%), so a bracket that holds on a second run keeps a step from it.
+BRACKET = 8
 
 
 def work_ms(path: str) -> int | None:
@@ -20,12 +32,13 @@ def work_ms(path: str) -> int | None:
     return int(values[0]) if parts.path == "/cpu" and len(values) == 1 and values[0].isdigit() else None
 
 
-def on_smoke_server(paths: dict[str, str], duration: float = 3) -> dict[str, LoadResult]:
-    """Each path under notebook 00's smoke-test load, each on a fresh server, named as in `paths`."""
+def load_paths(paths: dict[str, str], facts: Facts, duration: float = 3) -> dict[str, LoadResult]:
+    """Each path, on a fresh gunicorn with a worker per server core, under two users per worker."""
+    workers = max(2, int(facts.server_cores))
     runs = {}
     for name, path in paths.items():
-        with Gunicorn(workers=2) as server:
-            runs[name] = run_load(server, path, users=4, duration=duration, label=name, quiet=True)
+        with Gunicorn(workers=workers) as server:
+            runs[name] = run_load(server, path, users=2 * workers, duration=duration, label=name, quiet=True)
     return runs
 
 
@@ -35,7 +48,30 @@ def flagged(run: LoadResult) -> bool:
 
 
 def flags_of(run: LoadResult) -> str:
-    """"generator-bound", "interfered", both, or "none", with the figures they are decided from."""
+    """"generator-bound", "interfered", both, or "no flag", with the figures they are decided from."""
     fired = [flag for flag, on in (("generator-bound", run.generator_bound), ("interfered", run.interfered)) if on]
     return (f"{' and '.join(fired) or 'no flag'} (busiest locust process {run.generator_cpu:.0f}% of a core, "
             f"generator share {run.generator_share:.0%})")
+
+
+def bracket_from(tried: dict[int, bool]) -> dict[str, str]:
+    """Paths a step away from the boundary the tries found ({N: flagged?}, N doubling): half the last flagged N,
+    and twice the first clean N after it, which stay within BRACKET of each other."""
+    last_flagged = max((n for n, hit in tried.items() if hit), default=0)
+    first_clean = min((n for n, hit in tried.items() if not hit and n > last_flagged), default=2 * last_flagged)
+    return {"clean": f"/cpu?ms={2 * first_clean}", "flagged": f"/cpu?ms={last_flagged // 2}"}
+
+
+def search(facts: Facts, load: Callable[..., dict[str, LoadResult]] = load_paths) -> dict[str, str]:
+    """What a learner does by hand: N = 1, 2, 4, … until a run comes out clean (and 0 where 1 already is), then
+    `bracket_from` those tries."""
+    tried: dict[int, bool] = {}
+    n = 1
+    while n <= 4 * facts.cpu_ms:
+        tried[n] = flagged(load({"try": f"/cpu?ms={n}"}, facts)["try"])
+        if not tried[n]:
+            break
+        n *= 2
+    if not tried.get(1, True):
+        tried[0] = flagged(load({"try": "/cpu?ms=0"}, facts)["try"])
+    return bracket_from(tried)
