@@ -19,9 +19,9 @@ from bench.load.runner import run_load
 from bench.servers import Gunicorn
 from bench.sizing.machine import Facts
 
-# A bracket: a clean N at most this many times the flagged one (times 1 where the flagged one is 0). Near the
-# boundary a run comes out either way from one run to the next (on 2 cores: /cpu?ms=2 took 19% of the busy
-# CPU, 8 ms about the 8% line, 16 ms 5-6%), so a bracket that holds on a second run keeps a step from it.
+# A bracket: a clean N at most this many times max(the flagged N, 1). Near the boundary a run comes out either way
+# from one run to the next, so a bracket that holds on a second run keeps a step from it on each side: a doubling
+# search, stepped one doubling away on each side, spans 8×.
 BRACKET = 8
 
 
