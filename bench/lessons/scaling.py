@@ -11,13 +11,13 @@ lower bound; the runs at 1 and at twice the cores must be clean.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import pandas as pd
 
 from bench.load.measuring import run_on, there_and_back
-from bench.load.result import LoadResult
 from bench.servers import Gunicorn, Server, proxy
 from bench.sizing.plans import Scaling
 
@@ -44,9 +44,7 @@ def scaled(how: str, n: int) -> Iterator[Server]:
 def up_vs_out(path: str, plan: Scaling, duration: float) -> pd.DataFrame:
     """`path` under load on UP and OUT at each of the plan's counts, there and back (1 → most, then back, so a
     slow drift favours none): one row per configuration, with its `how` and `n`."""
-    def experiment(how: str, n: int) -> Callable[[], LoadResult]:
-        return lambda: run_on(lambda: scaled(how, n), path, users=plan.users, duration=duration,
-                              label=f"{how.split(':')[0]} {n}")
-
-    measured = there_and_back({(how, n): experiment(how, n) for n in plan.counts for how in (UP, OUT)})
+    measured = there_and_back({(how, n): partial(run_on, partial(scaled, how, n), path, users=plan.users,
+                                                 duration=duration, label=f"{how.split(':')[0]} {n}")
+                               for n in plan.counts for how in (UP, OUT)})
     return pd.DataFrame([{**m.row(), "how": how, "n": n} for (how, n), m in measured.items()])
