@@ -4,9 +4,8 @@ machine, for the N the learner tries.
     runs = load_paths({"a try": "/cpu?ms=N"}, facts)  # N: the work per request you want to try
     flags_of(runs["a try"])
 
-The server gets a worker per server core and the load two users per worker, so the workers can outpace one
-locust process on any machine: where locust shares few cores with them, a small N makes it take CPU the server
-needed (interfered); where it has CPU to spare, a small enough N makes it the bottleneck (generator-bound).
+The server gets a worker per server core and the load two users per worker, so that on any machine the workers
+can outpace one locust process.
 """
 
 from __future__ import annotations
