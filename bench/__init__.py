@@ -18,7 +18,7 @@ see macOS: bench/host/platforms.py.)
 from bench.core import mode, registry
 from bench.core.errors import BenchError, LoadError, MissingToolError, PortInUseError, ServerStartError
 from bench.core.templates import excerpt
-from bench.host import env, leftovers, platforms
+from bench.host import env, leftovers, platforms, procs
 from bench.host.leftovers import cleanup
 from bench.load import plots, timeline, wrk
 from bench.load.claims import SPARE_CORE, TWO_CORES, ClaimFailed, Needs, claim
@@ -34,8 +34,8 @@ __all__ = [
     "SPARE_CORE", "TWO_CORES", "BenchError", "ClaimFailed", "DevServer", "Gunicorn", "LoadError", "LoadResult",
     "Measurement", "MissingToolError", "Needs", "Nginx", "PortInUseError", "Redis", "Server", "ServerStartError",
     "Uvicorn", "Uwsgi", "Wsgiref", "claim", "cleanup", "env", "excerpt", "faster", "generator_ceiling", "machine",
-    "measure", "mode", "not_faster", "plans", "plots", "registry", "run_load", "run_on", "servers_there_and_back",
-    "there_and_back", "timeline", "wrk",
+    "measure", "mode", "not_faster", "plans", "plots", "procs", "registry", "run_load", "run_on",
+    "servers_there_and_back", "there_and_back", "timeline", "wrk",
 ]
 
 platforms.apply()  # BENCH_SIMULATE=macos: this process sees macOS (bench/host/platforms.py); nothing otherwise

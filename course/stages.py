@@ -92,7 +92,7 @@ STAGES: tuple[Stage, ...] = (
           lab="08", macos_denies=("USS memory",)),
     # the appendix: the measuring the stages keep out of the learner's way
     Stage("09", "How this course measures", "09_how_this_course_measures.ipynb",
-          tools=("locust", "gunicorn", "nginx"), quick_seconds=90, full_minutes=3, teaching_minutes=20,
+          tools=("locust", "gunicorn", "nginx"), quick_seconds=90, full_minutes=3, teaching_minutes=25,
           exercise_minutes=10),
 )
 TEST_TOOLS = ("wrk", "chromium")  # needed by the test suite (test_wrk_yardstick.py, test_browser.py)
@@ -137,10 +137,12 @@ SKIPPED_WITHOUT = {"docker", "dockerd", "docker-compose", "kind", "kubectl"}
 
 def verdict(table: list[dict[str, str]]) -> str:
     """What this machine can run, from `tools_table()`: the stages that run fully, and for each of the others the
-    missing tools and how to install them (those stages still run, but for the cells that need them)."""
+    tools it lacks (missing, or found but `unusable`) and what to do (those stages still run, but for the cells that
+    need them)."""
     from bench.host import devcontainer
 
-    missing = {row["tool"]: row["how to install"] for row in table if row["found"] == "no"}
+    absent = {row["tool"]: row["how to install"] for row in table if row["found"] == "no"}
+    missing = absent | {row["tool"]: why for row in table if (why := unusable(row))}
     full = [s.number for s in STAGES if not set(s.tools) & set(missing)]
     lines = [f"✓ this machine runs stages {', '.join(full)} fully." if full else "✗ no stage runs fully here."]
     if here := devcontainer.describe(kind_ready=not {"kind", "kubectl"} & set(missing)):  # None outside it
@@ -148,24 +150,45 @@ def verdict(table: list[dict[str, str]]) -> str:
     for stage in STAGES:
         lacking = [tool for tool in stage.tools if tool in missing]
         if lacking:
-            skipped = [tool for tool in lacking if tool in SKIPPED_WITHOUT]
-            stopped = [tool for tool in lacking if tool not in SKIPPED_WITHOUT]
+            # %%needs skips a cell without the tool, or without an engine; kind or kubectl of the wrong release
+            # stop the cluster's start (bench.k8s.Cluster.up)
+            skipped = [tool for tool in lacking if tool in SKIPPED_WITHOUT and (tool in absent or tool == "docker")]
+            stopped = [tool for tool in lacking if tool in absent and tool not in SKIPPED_WITHOUT]
+            refused = [tool for tool in lacking if tool not in skipped + stopped]
             effects = ([f"its cells that need {', '.join(skipped)} say SKIPPED"] if skipped else []) + (
-                [f"it stops at the first cell that needs {', '.join(stopped)}"] if stopped else [])
-            lines.append(f"✗ {stage.number} {stage.title}: without {', '.join(lacking)}, {'; '.join(effects)}. "
-                         "Install: " + "; ".join(f"{t}: {missing[t]}" for t in lacking))
+                [f"it stops at the first cell that needs {', '.join(stopped)}"] if stopped else []) + (
+                [f"its cluster does not start with this {', '.join(refused)}"] if refused else [])
+            names = ", ".join(tool if tool in absent else f"a {tool} it can use" for tool in lacking)
+            lines.append(f"✗ {stage.number} {stage.title}: without {names}, {'; '.join(effects)}. "
+                         "To run it fully: " + "; ".join(f"{t}: {missing[t]}" for t in lacking))
     return "\n".join(lines)
+
+
+def unusable(row: dict[str, str]) -> str:
+    """Why a tool that was found cannot serve its stages as it is, or "": Docker without an engine that answers
+    (Docker Desktop installed but not started), kind of another release than the node image's, kubectl more than
+    one minor version from its Kubernetes."""
+    from bench.host import docker_engine
+    from bench.k8s import KIND_RELEASE, kind_release, kubectl_skew
+
+    if row["found"] != "yes":
+        return ""
+    if row["tool"] == "docker" and not docker_engine.available():
+        return f"installed, but no Docker engine answers: {docker_engine.docker_hint()}"
+    if row["tool"] == "kubectl":
+        return kubectl_skew(row["version"])
+    if row["tool"] == "kind" and (release := kind_release(f"kind v{row['version']}")) != KIND_RELEASE:
+        return f"this is kind {release}; the pinned node image boots only with kind {KIND_RELEASE}.x: install that"
+    return ""
 
 
 def tools_table() -> list[dict[str, str]]:
     """bench's tools table with the stages that need each tool."""
     from bench.host import env
-    from bench.k8s import kubectl_skew
     from course.versions import newer_than_checked
 
     def note(row: dict[str, str]) -> str:
-        skew = kubectl_skew(row["version"]) if row["tool"] == "kubectl" and row["version"] else ""
-        return skew or newer_than_checked(row["tool"], row["version"])
+        return unusable(row) or newer_than_checked(row["tool"], row["version"])
 
     return [{"tool": row["tool"], "needed by": ", ".join(needing(row["tool"])) or "—",
              **{k: v for k, v in row.items() if k != "tool"}, "note": note(row)} for row in env.tools_table()]

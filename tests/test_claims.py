@@ -88,6 +88,8 @@ def test_a_comparison_reads_each_side_strictly_and_says_its_numbers(capsys: pyte
     stacks = pd.DataFrame([{"stack": s, "generator-bound": False, "rps": 9.0} for s in "abc"]).set_index("stack")
     assert "a (the median of 3):" in faster(stacks, than=1.0).evidence  # the one run read
     assert "w2 (the best of 3):" in not_faster(table, than=1.0, by=2).evidence
+    sweep = pd.DataFrame([{**FINE, "label": "one at a time", "users": u, "rps": 10.0 + u} for u in (1, 4, 16)])
+    assert "one at a time at 16 users (the best of 3):" in not_faster(sweep, than=1.0, by=30).evidence
     row = stacks.loc["b"]  # one row of a table: a Series, named by its index label, flags read
     assert faster(row, than=1.0).evidence == {"b:": "9.00 req/s", "limit 1:": "1.00 req/s"}
     assert claim("x", faster({**row.to_dict(), "label": "b", "generator-bound": True}, than=1.0)).status == \
@@ -176,6 +178,17 @@ def test_a_claim_this_machine_cannot_measure_does_not_fail(monkeypatch: pytest.M
     assert outcome.status == claims.UNMEASURABLE
     out = capsys.readouterr().out
     assert "needs 2 usable cores" in out and "may use 1" in out and "nothing to scale to" in out
+
+
+def test_a_claim_in_docker_counts_the_engines_cpus(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.host import docker_engine
+
+    monkeypatch.setattr(claims, "usable_cpus", lambda: 10.0)  # a 10-core Mac whose Docker Desktop VM has 2 CPUs
+    monkeypatch.setattr(docker_engine, "engine_cpus", lambda: 2)
+    outcome = claim("three replicas beat one", True, needs=Needs(4, "pods share the cores", in_docker=True))
+    assert outcome.status == claims.UNMEASURABLE and "Docker's engine has 2" in capsys.readouterr().out
+    assert claim("three replicas beat one", True, needs=Needs(4, "pods share the cores")).status == claims.HELD
 
 
 V1 = "12:cpu,cpuacct:/course/half\n11:memory:/course/half\n0::/\n"

@@ -39,9 +39,21 @@ def test_the_line_names_the_program_and_what_06_can_do() -> None:
     assert devcontainer.describe(kind_ready=True, environ={}) is None
 
 
-def _table(missing: tuple[str, ...]) -> list[dict[str, str]]:
+VERSIONS = {"kind": "0.33.0", "kubectl": "1.37.2"}  # the releases the pinned node image works with
+
+
+@pytest.fixture(autouse=True)
+def _engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Docker engine answers, whatever this machine runs (the verdict asks it)."""
+    from bench.host import docker_engine
+
+    monkeypatch.setattr(docker_engine, "available", lambda: True)
+
+
+def _table(missing: tuple[str, ...], versions: dict[str, str] = VERSIONS) -> list[dict[str, str]]:
     tools = {tool for stage in stages.STAGES for tool in stage.tools}
-    return [{"tool": t, "found": "no" if t in missing else "yes", "how to install": f"get {t}"} for t in sorted(tools)]
+    return [{"tool": t, "found": "no" if t in missing else "yes", "version": versions.get(t, "1.0"),
+             "how to install": f"get {t}"} for t in sorted(tools)]
 
 
 def test_verdict_says_it_runs_in_the_dev_container_first(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,3 +141,21 @@ def test_verdict_says_which_missing_tools_skip_cells_and_which_stop_the_stage(
     assert "stops at the first cell that needs nginx" in nginx and "SKIPPED" not in nginx
     kind = next(line for line in lines if line.startswith("✗ 06"))
     assert "cells that need kind say SKIPPED" in kind and "stops" not in kind
+
+
+def test_verdict_counts_a_tool_that_is_there_but_cannot_serve_as_lacking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Docker Desktop installed but not started, or a kind or kubectl of another release: found, and still no
+    stage that needs them runs fully."""
+    from bench.host import docker_engine
+
+    monkeypatch.delenv(devcontainer.SWITCH, raising=False)
+    assert "05" in stages.verdict(_table(())).splitlines()[0]
+    monkeypatch.setattr(docker_engine, "available", lambda: False)
+    lines = stages.verdict(_table(())).splitlines()
+    assert "05" not in lines[0] and "06" not in lines[0]
+    docker = next(line for line in lines if line.startswith("✗ 05"))
+    assert "a docker it can use" in docker and "say SKIPPED" in docker and "no Docker engine answers" in docker
+    monkeypatch.setattr(docker_engine, "available", lambda: True)
+    old = stages.verdict(_table((), {"kind": "0.29.0", "kubectl": "1.32.4"})).splitlines()
+    k8s = next(line for line in old if line.startswith("✗ 06"))
+    assert "cluster does not start with this kubectl, kind" in k8s and "kind v0.29" in k8s and "1.32" in k8s

@@ -129,6 +129,9 @@ TASKS = [
     ("04b_nginx_many_apps.ipynb", "my_limit", {  # right for /cpu, but the short keys rewrite /report's limit too
         "limit_req_zone $binary_remote_addr": "limit_req_zone $binary_remote_addr zone=expensive:1m rate=20r/s;",
         "limit_req zone=": "limit_req zone=expensive burst=5 nodelay;"}),
+    ("04b_nginx_many_apps.ipynb", "my_limit", {  # bare directive names: /report's zone is gone, nginx would not start
+        "limit_req_zone": "limit_req_zone $binary_remote_addr zone=expensive:1m rate=20r/s;",
+        "limit_req ": "limit_req zone=expensive burst=5 nodelay;"}),
     ("06_kubernetes.ipynb", "my_overlay", OVERLAY_HEAD),  # fixed-replicas unchanged: 2 replicas
     ("06_kubernetes.ipynb", "my_overlay", OVERLAY_HEAD + "replicas: [{name: web, count: 6}]\n"),  # 6, 7 at most
     ("06_kubernetes.ipynb", "my_overlay", OVERLAY_HEAD + "replicas: [{name: web, count: 6}]\npatches:\n"

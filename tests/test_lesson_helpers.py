@@ -25,7 +25,7 @@ def test_a_config_with_lines_added_keeps_the_course_file_and_lets_the_lines_win(
 
 
 def test_every_worker_counted_needs_both_workers_and_half_the_ticks() -> None:
-    row = {"workers answering": 2, "fewest counts in a worker": 60, "possible": 100}
+    row = {"workers answering": 2, "fewest counts in a worker": 60, "at most (idle ÷ tick)": 100}
     assert preload_threads.every_worker_counted(row)
     assert not preload_threads.every_worker_counted({**row, "fewest counts in a worker": 0})  # a thread missing
     assert not preload_threads.every_worker_counted({**row, "workers answering": 1})
@@ -122,31 +122,6 @@ def test_up_vs_out_runs_both_ways_at_every_count_there_and_back(monkeypatch: pyt
     assert list(zip(table["how"], table["n"], strict=True)) == [
         (how, n) for n in (1, 2, 4) for how in (scaling.UP, scaling.OUT)]
     assert table.loc[0, "rps"] == (10 + 120) / 2  # "up 1" ran first and last: both runs averaged
-
-
-def test_the_search_brackets_the_boundary_a_step_away_from_it() -> None:
-    assert flags.bracket_from({1: True, 2: True, 4: True, 8: False}) == {"clean": "/cpu?ms=16", "flagged": "/cpu?ms=2"}
-    assert flags.bracket_from({1: False, 0: True}) == {"clean": "/cpu?ms=2", "flagged": "/cpu?ms=0"}
-    assert flags.bracket_from({1: True, 2: False}) == {"clean": "/cpu?ms=4", "flagged": "/cpu?ms=0"}
-
-    class Run:
-        def __init__(self, n: int) -> None:
-            self.generator_bound, self.interfered = False, n < 10  # the boundary between 8 and 16
-
-    class Facts:
-        cpu_ms = 25
-
-    asked: list[str] = []
-
-    def load(paths: dict[str, str], facts: object) -> dict[str, Run]:
-        asked.extend(paths.values())
-        return {name: Run(flags.work_ms(path) or 0) for name, path in paths.items()}
-
-    found = flags.search(Facts(), load)  # type: ignore[arg-type]
-    assert asked == [f"/cpu?ms={n}" for n in (1, 2, 4, 8, 16)]
-    assert found == {"clean": "/cpu?ms=32", "flagged": "/cpu?ms=4"}
-    clean, small = flags.work_ms(found["clean"]), flags.work_ms(found["flagged"])
-    assert clean is not None and small is not None and clean <= flags.BRACKET * max(small, 1)
 
 
 def test_work_ms_reads_only_a_cpu_path() -> None:

@@ -250,7 +250,7 @@ def test_on_a_mac_with_docker_desktop_the_daemon_and_debootstrap_are_not_missing
     monkeypatch.setattr(docker_engine, "available", lambda: True)
     monkeypatch.setattr(platforms, "is_macos", lambda: True)
     monkeypatch.setattr(env, "find", lambda name: None if name in ("dockerd", "debootstrap") else f"/bin/{name}")
-    monkeypatch.setattr(env, "version", lambda name: "1.0")
+    monkeypatch.setattr(env, "version", lambda name: {"kind": "0.33.0", "kubectl": "1.37.2"}.get(name, "1.0"))
     rows = {row["tool"]: row for row in env.tools_table()}
     assert rows["dockerd"]["found"].startswith("not needed") and rows["dockerd"]["how to install"] == ""
     assert rows["debootstrap"]["found"].startswith("not needed")

@@ -57,6 +57,22 @@ def test_gunicorn_is_master_plus_workers() -> None:
         assert seen <= set(g.workers_pids())
 
 
+def test_roles_name_uwsgis_http_router_where_the_command_lines_are_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Uwsgi(processes=2, protocol="http") as server:
+        roles = server.roles()
+        assert sorted(roles.values()) == ["master", "router", "worker", "worker"]
+        table = bench.procs.tree(server.processes(), roles)
+        assert list(table.columns) == ["pid", "ppid", "role", "command"] and table.role.iloc[0] == "master"
+
+        def denied(self: psutil.Process, kind: str = "inet") -> list[object]:  # as for another user's process
+            raise psutil.AccessDenied(self.pid)
+
+        monkeypatch.setattr(psutil.Process, "net_connections", denied)
+        assert sorted(server.roles().values()) == ["master", *["worker or router"] * 3]
+    with Uwsgi(processes=2) as server:  # --http-socket: the workers listen on the public port themselves
+        assert sorted(server.roles().values()) == ["master", "worker", "worker"]
+
+
 @pytest.mark.parametrize("cls", [Gunicorn, Uwsgi, DevServer])
 def test_app_that_fails_to_import_shows_the_log(cls: type[Server]) -> None:
     server = cls(app="no_such_module:app", start_timeout=20)  # type: ignore[call-arg]

@@ -50,9 +50,11 @@ def why_no_uss(*values: float | str) -> str:
     return NO_USS if any(v == "RSS" or (isinstance(v, float) and math.isnan(v)) for v in values) else ""
 
 
-def tree(processes: list[psutil.Process]) -> pd.DataFrame:
-    """pid, parent pid and command line of each process: the pre-fork model, made visible."""
+def tree(processes: list[psutil.Process], roles: dict[int, str] | None = None) -> pd.DataFrame:
+    """pid, parent pid and command line of each process: the pre-fork model, made visible; with `roles` (a server's
+    `roles()`), each one's role too, which the command lines of forked processes do not show."""
     def short(proc: psutil.Process) -> str:
         return " ".join(Path(part).name if part.startswith("/") else part for part in proc.cmdline())[:90]
 
-    return pd.DataFrame([{"pid": p.pid, "ppid": p.ppid(), "command": short(p)} for p in processes])
+    return pd.DataFrame([{"pid": p.pid, "ppid": p.ppid(), **({"role": roles.get(p.pid, "?")} if roles else {}),
+                          "command": short(p)} for p in processes])

@@ -19,6 +19,7 @@ import requests
 from bench.servers import Uwsgi
 
 TICK = 0.01  # seconds between the thread's counts
+MOST = "at most (idle ÷ tick)"  # the counts a thread that always ran would make: computed, not measured
 _ticks = 0
 _started: set[int] = set()  # the pids the counter runs in: a thread does not survive the fork into a worker
 
@@ -51,5 +52,5 @@ def counted_while_idle(enable_threads: bool, idle: float = 1.0) -> dict[str, obj
         second = int(requests.get(server.url + "/", timeout=5).text)
         said = [line for line in server.log_text().splitlines() if "threads support" in line]
     return {"enable-threads": "on" if enable_threads else "off (it and `threads` removed)",
-            "counts while idle": second - first, "possible": round(idle / TICK),
+            "counts while idle": second - first, MOST: round(idle / TICK),
             "uWSGI's log": said[0] if said else ""}

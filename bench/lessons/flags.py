@@ -10,7 +10,6 @@ can outpace one locust process.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from bench.load.result import LoadResult
@@ -51,26 +50,3 @@ def flags_of(run: LoadResult) -> str:
     fired = [flag for flag, on in (("generator-bound", run.generator_bound), ("interfered", run.interfered)) if on]
     return (f"{' and '.join(fired) or 'no flag'} (busiest locust process {run.generator_cpu:.0f}% of a core, "
             f"generator share {run.generator_share:.0%})")
-
-
-def bracket_from(tried: dict[int, bool]) -> dict[str, str]:
-    """Paths a step away from the boundary the tries found ({N: flagged?}, N doubling): half the last flagged N,
-    and twice the first clean N after it, which stay within BRACKET of each other."""
-    last_flagged = max((n for n, hit in tried.items() if hit), default=0)
-    first_clean = min((n for n, hit in tried.items() if not hit and n > last_flagged), default=2 * last_flagged)
-    return {"clean": f"/cpu?ms={2 * first_clean}", "flagged": f"/cpu?ms={last_flagged // 2}"}
-
-
-def search(facts: Facts, load: Callable[..., dict[str, LoadResult]] = load_paths) -> dict[str, str]:
-    """What a learner does by hand: N = 1, 2, 4, … until a run comes out clean (and 0 where 1 already is), then
-    `bracket_from` those tries."""
-    tried: dict[int, bool] = {}
-    n = 1
-    while n <= 4 * facts.cpu_ms:
-        tried[n] = flagged(load({"try": f"/cpu?ms={n}"}, facts)["try"])
-        if not tried[n]:
-            break
-        n *= 2
-    if not tried.get(1, True):
-        tried[0] = flagged(load({"try": "/cpu?ms=0"}, facts)["try"])
-    return bracket_from(tried)

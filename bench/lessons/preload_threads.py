@@ -18,6 +18,7 @@ from pathlib import Path
 import requests
 
 from bench.core.paths import CONFIG
+from bench.lessons.app_threads import MOST
 from bench.servers.gunicorn import Gunicorn, extended_config
 
 TICK = 0.01  # seconds between the thread's counts
@@ -66,10 +67,10 @@ def counted_while_idle(preload: bool, hook: str = "", workers: int = 2, idle: fl
         second = _counts(server.url + "/", workers)
     counts = [second[pid] - first[pid] for pid in first if pid in second]
     return {"preload": preload, "hook": "post_fork" if hook else "none", "workers answering": len(counts),
-            "fewest counts in a worker": min(counts, default=0), "possible": round(idle / TICK)}
+            "fewest counts in a worker": min(counts, default=0), MOST: round(idle / TICK)}
 
 
 def every_worker_counted(row: dict[str, object], share: float = 0.5) -> bool:
     """Every worker answered, and the laziest one's thread counted at least `share` of what it could have (a
     busy machine delays the sleeps; a missing thread counts nothing)."""
-    return row["workers answering"] >= 2 and row["fewest counts in a worker"] >= share * row["possible"]
+    return row["workers answering"] >= 2 and row["fewest counts in a worker"] >= share * row[MOST]

@@ -97,10 +97,23 @@ def _log(outcome: Outcome) -> None:
 
 @dataclass(frozen=True)
 class Needs:
-    """What a claim needs of the machine to mean anything: `cores` usable cores, and why."""
+    """What a claim needs of the machine to mean anything: `cores` usable cores, and why. `in_docker`: the
+    experiment runs in Docker's engine, so its CPUs count too (Docker Desktop's and colima's VM may have fewer
+    than the Mac, and kind's nodes run in it)."""
 
     cores: float
     why: str
+    in_docker: bool = False
+
+    def usable(self) -> tuple[float, str]:
+        """The usable cores the claim is measured on, and whose they are."""
+        here = usable_cpus()
+        if self.in_docker:
+            from bench.host.docker_engine import engine_cpus
+
+            if engine_cpus() < here:
+                return engine_cpus(), "Docker's engine has"
+        return here, "this process may use"
 
 
 # The claims that compare one process with several: on one usable core every process shares it, so more of them
@@ -129,13 +142,13 @@ def claim(statement: str, holds: bool | Comparison, evidence: Mapping[str, objec
         evidence = {**holds.evidence, **(evidence or {})}
         runs, winners, holds = [*runs, *holds.losers], holds.winners, holds.holds
     text, now = _evidence(evidence), time.time()
-    usable = usable_cpus()
+    usable, whose = needs.usable() if needs else (0.0, "")
     bound = _flagged(runs + winners, "generator-bound")
     bound += [label for label in _flagged(runs, "interfered") if label not in bound]
     if cannot:
         outcome = Outcome(statement, UNMEASURABLE, text, cannot, now)
     elif needs and usable < needs.cores:
-        reason = f"it needs {needs.cores:g} usable cores and this process may use {usable:g} ({needs.why})"
+        reason = f"it needs {needs.cores:g} usable cores and {whose} {usable:g} ({needs.why})"
         outcome = Outcome(statement, UNMEASURABLE, text, reason, now)
     elif bound:
         reason = (f"the load generator limited or took CPU from the server in: {', '.join(bound)}. "

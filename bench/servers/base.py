@@ -210,6 +210,11 @@ class Server:
         master = psutil.Process(self.proc.pid)
         return [master, *master.children(recursive=True)]
 
+    def roles(self) -> dict[int, str]:
+        """Each process's role, by pid: the master, and its children."""
+        processes = self.processes()
+        return {proc.pid: "master" if index == 0 else "worker" for index, proc in enumerate(processes)}
+
     def __repr__(self) -> str:
         state = f"running on {self.url}" if self.running else "stopped"
         return f"<{type(self).__name__} {state}>"

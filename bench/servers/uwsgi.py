@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import psutil
 import requests
 
 from bench.core import ports
@@ -47,6 +48,21 @@ class Uwsgi(Server):
 
     def max_cores(self) -> float:
         return float(self.processes_n + (self.protocol == "http"))  # --http adds a router process
+
+    def roles(self) -> dict[int, str]:
+        """With --http, the router is the child listening on the public port (the workers listen on an inner socket
+        it forwards to); where the system will not say (AccessDenied), "worker or router"."""
+        roles = super().roles()
+        if self.protocol == "http":
+            for proc in self.processes()[1:]:
+                try:
+                    public = any(c.status == psutil.CONN_LISTEN and c.laddr.port == self.port
+                                 for c in proc.net_connections())
+                except psutil.AccessDenied:
+                    roles[proc.pid] = "worker or router"
+                    continue
+                roles[proc.pid] = "router" if public else "worker"
+        return roles
 
     def _stats_args(self) -> list[str]:
         return [] if self.stats_port is None else ["--stats", f"{ports.HOST}:{self.stats_port}", "--stats-http"]
