@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
-from bench.core.numbers import readable
+from collections.abc import Mapping
+
+from bench.core.numbers import evidence_text, readable
 from course import recording
 
 RECORDED = "checked with the collapsed solution when this notebook was recorded: run it to see your own numbers"
@@ -44,11 +46,12 @@ def or_solution(answer: object, solution: object) -> object:
     return answer
 
 
-def check(task: str, ok: bool, evidence: str, hint: str) -> None:
-    """✓ when the answer meets the task; otherwise raise NotYet with the evidence and a hint."""
+def check(task: str, ok: bool, evidence: Mapping[str, object] | str, hint: str) -> None:
+    """✓ when the answer meets the task; otherwise raise NotYet with the evidence ("name value, …") and a hint."""
+    text = evidence_text(evidence)
     if not ok:
-        raise NotYet(f"✗ {task} — {evidence}\n  hint: {hint}")
-    print(f"✓ {task} — {RECORDED if recording.current() else evidence}")
+        raise NotYet(f"✗ {task} — {text}\n  hint: {hint}")
+    print(f"✓ {task} — {RECORDED if recording.current() else text}")
 
 
 def call_wsgi(app: object, path: str) -> str:

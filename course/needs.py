@@ -59,6 +59,11 @@ def have(what: str) -> bool:
     return missing(what) is None
 
 
+def engine_cpus() -> str:
+    """The CPUs of Docker's engine, where kind's nodes and every container run (on a Mac, the VM's), in words."""
+    return f"Docker's engine: {docker_engine.engine_cpus()} CPUs" if have("docker") else "no Docker engine"
+
+
 def needs(line: str, cell: str) -> None:
     """Cell magic: run the cell if every requirement on the line is met, else say why it was skipped."""
     from IPython import get_ipython

@@ -43,10 +43,17 @@ def of(path: Path) -> str:
     return nbformat.read(path, as_version=4).metadata.get("course", {}).get("recording", "")
 
 
+HIDDEN = ("solution", "check")  # the cells whose timing would tell how long the answer took to find
+
+
 def stamp(path: Path, recording: str) -> None:
-    """Write `recording` into the notebook at `path`: the pass its outputs come from."""
+    """Write `recording` into the notebook at `path`: the pass its outputs come from. The solution and check
+    cells lose their timing (`execution` in their metadata): a search's length hints at its answer."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata.setdefault("course", {})["recording"] = recording
+    for cell in nb.cells:
+        if set(cell.metadata.get("tags", [])) & set(HIDDEN):
+            cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
 
 

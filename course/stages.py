@@ -154,14 +154,20 @@ def verdict(table: list[dict[str, str]]) -> str:
             # stop the cluster's start (bench.k8s.Cluster.up)
             skipped = [tool for tool in lacking if tool in SKIPPED_WITHOUT and (tool in absent or tool == "docker")]
             stopped = [tool for tool in lacking if tool in absent and tool not in SKIPPED_WITHOUT]
-            refused = [tool for tool in lacking if tool not in skipped + stopped]
-            effects = ([f"its cells that need {', '.join(skipped)} say SKIPPED"] if skipped else []) + (
-                [f"it stops at the first cell that needs {', '.join(stopped)}"] if stopped else []) + (
-                [f"its cluster does not start with this {', '.join(refused)}"] if refused else [])
-            names = ", ".join(tool if tool in absent else f"a {tool} it can use" for tool in lacking)
+            effects = ([f"its cells that need {_listed(skipped)} say SKIPPED"] if skipped else []) + (
+                [f"it stops at the first cell that needs {_listed(stopped)}"] if stopped else [])
+            if not skipped and not stopped:  # only a kind or kubectl of another release: the cells run, and stop
+                effects = ["it stops at the cell that creates its cluster, saying why"]
+            names = _listed([t for t in lacking if t in absent]
+                            + [f"a {t} it can use" for t in lacking if t not in absent])
             lines.append(f"✗ {stage.number} {stage.title}: without {names}, {'; '.join(effects)}. "
                          "To run it fully: " + "; ".join(f"{t}: {missing[t]}" for t in lacking))
     return "\n".join(lines)
+
+
+def _listed(words: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
 
 
 def unusable(row: dict[str, str]) -> str:

@@ -89,7 +89,7 @@ def test_a_comparison_reads_each_side_strictly_and_says_its_numbers(capsys: pyte
     assert "a (the median of 3):" in faster(stacks, than=1.0).evidence  # the one run read
     assert "w2 (the best of 3):" in not_faster(table, than=1.0, by=2).evidence
     sweep = pd.DataFrame([{**FINE, "label": "one at a time", "users": u, "rps": 10.0 + u} for u in (1, 4, 16)])
-    assert "one at a time at 16 users (the best of 3):" in not_faster(sweep, than=1.0, by=30).evidence
+    assert "one at a time at 16 users (the best of 3 user levels):" in not_faster(sweep, than=1.0, by=30).evidence
     row = stacks.loc["b"]  # one row of a table: a Series, named by its index label, flags read
     assert faster(row, than=1.0).evidence == {"b:": "9.00 req/s", "limit 1:": "1.00 req/s"}
     assert claim("x", faster({**row.to_dict(), "label": "b", "generator-bound": True}, than=1.0)).status == \

@@ -158,4 +158,9 @@ def test_verdict_counts_a_tool_that_is_there_but_cannot_serve_as_lacking(monkeyp
     monkeypatch.setattr(docker_engine, "available", lambda: True)
     old = stages.verdict(_table((), {"kind": "0.29.0", "kubectl": "1.32.4"})).splitlines()
     k8s = next(line for line in old if line.startswith("✗ 06"))
-    assert "cluster does not start with this kubectl, kind" in k8s and "kind v0.29" in k8s and "1.32" in k8s
+    assert "without a kubectl it can use and a kind it can use, it stops at the cell that creates its cluster" in k8s
+    assert "kind v0.29" in k8s and "1.32" in k8s
+    both = next(line for line in stages.verdict(_table(("kind",), {"kubectl": "1.32.4"})).splitlines()
+                if line.startswith("✗ 06"))  # kind missing: its cells are skipped before any cluster could stop
+    assert "without kind and a kubectl it can use, its cells that need kind say SKIPPED." in both
+    assert "stops" not in both and stages._listed(["a", "b", "c"]) == "a, b and c"

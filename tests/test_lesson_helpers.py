@@ -25,7 +25,7 @@ def test_a_config_with_lines_added_keeps_the_course_file_and_lets_the_lines_win(
 
 
 def test_every_worker_counted_needs_both_workers_and_half_the_ticks() -> None:
-    row = {"workers answering": 2, "fewest counts in a worker": 60, "at most (idle ÷ tick)": 100}
+    row = {"workers answering": 2, "fewest counts in a worker": 60, "if it always ran (idle ÷ tick)": 100}
     assert preload_threads.every_worker_counted(row)
     assert not preload_threads.every_worker_counted({**row, "fewest counts in a worker": 0})  # a thread missing
     assert not preload_threads.every_worker_counted({**row, "workers answering": 1})

@@ -91,6 +91,7 @@ def test_memory_falls_back_to_rss_where_uss_is_denied() -> None:
     table = procs.memory([_DeniedProcess(), _DeniedProcess()])  # type: ignore[list-item]
     assert table["rss MB"].tolist() == [50.0, 50.0] and table["uss MB"].isna().all()
     assert procs.memory_kind(table) == "RSS" and procs.held_mb(table) == 100.0
+    assert procs.held([_DeniedProcess(), _DeniedProcess()]) == (100.0, "RSS")  # type: ignore[list-item]
     assert math.isnan(procs.unique_mb(table))
     assert procs.why_no_uss(procs.unique_mb(table)) == procs.NO_USS == procs.why_no_uss("RSS")
     assert procs.why_no_uss(12.0, "USS") == ""
@@ -257,5 +258,8 @@ def test_on_a_mac_with_docker_desktop_the_daemon_and_debootstrap_are_not_missing
     from course import stages
 
     assert "✗" not in stages.verdict(stages.tools_table())
-    monkeypatch.setattr(docker_engine, "available", lambda: False)  # no engine: the daemon is missing again
-    assert env.tools_table()[[r["tool"] for r in env.tools_table()].index("dockerd")]["found"] == "no"
+    monkeypatch.setattr(docker_engine, "available", lambda: False)  # Docker Desktop installed, not started
+    rows = {row["tool"]: row for row in env.tools_table()}
+    assert rows["dockerd"]["found"].startswith("not needed")  # nothing to install: Docker Desktop is there
+    docker = next(line for line in stages.verdict(stages.tools_table()).splitlines() if line.startswith("✗ 05"))
+    assert "a docker it can use" in docker and "Docker Desktop" in docker and "dockerd:" not in docker

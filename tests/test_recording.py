@@ -36,6 +36,14 @@ def test_every_committed_notebook_comes_from_one_recording() -> None:
                                          "Re-record them all in one pass: make record")
 
 
+def test_no_solution_or_check_cell_keeps_its_timing() -> None:
+    """How long a solution's search ran would hint at its answer on the recording machine."""
+    timed = [f"{stage.notebook} {cell.get('id')}" for stage in STAGES
+             for cell in nbformat.read(NOTEBOOKS / stage.notebook, as_version=4).cells
+             if set(cell.metadata.get("tags", [])) & set(recording.HIDDEN) and "execution" in cell.metadata]
+    assert not timed, f"solution or check cells with their timing: {timed} (make record strips it)"
+
+
 def test_notebook_07_compares_the_results_of_its_own_recording() -> None:
     """Each row of 07's comparison shows the recording it was measured in: this one."""
     stamped = recording.of(NOTEBOOKS / "07_scaling_and_caching.ipynb")

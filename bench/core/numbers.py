@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 
@@ -18,3 +19,10 @@ def readable(value: object) -> str:
     magnitude = abs(number)
     digits = 0 if magnitude >= 100 else 1 if magnitude >= 10 else 2 if magnitude >= 0.1 else 3
     return f"{number:,.{digits}f}"
+
+
+def evidence_text(evidence: Mapping[str, object] | str) -> str:
+    """Evidence as one line: "name value, name value" (each value `readable`), or the text as it is."""
+    if isinstance(evidence, str):
+        return evidence
+    return ", ".join(f"{name} {readable(value)}" for name, value in evidence.items())

@@ -151,10 +151,12 @@ def version(name: str) -> str | None:
 
 def not_needed(name: str) -> str:
     """Why a tool the course can use is not needed on this machine ("" when it is): the Docker daemon where an
-    engine already answers (Docker Desktop, colima), and debootstrap where it could not run (not Linux), since
-    there base images are pulled, never built from Debian's mirror."""
+    engine already answers, or on a Mac (Docker Desktop and colima bring their own), and debootstrap where it could
+    not run (not Linux), since there base images are pulled, never built from Debian's mirror."""
     if name == "dockerd" and docker_engine.available():
         return "not needed: a Docker engine answers"
+    if name == "dockerd" and platforms.is_macos():  # the docker row says to start Docker Desktop or colima
+        return "not needed: Docker Desktop or colima runs the engine"
     if name == "debootstrap" and (platforms.is_macos() or sys.platform != "linux"):
         return "not needed: base images are pulled here"
     return ""

@@ -44,6 +44,13 @@ def held_mb(table: pd.DataFrame) -> float:
     return unique_mb(table) if memory_kind(table) == "USS" else float(table["rss MB"].sum())
 
 
+def held(processes: list[psutil.Process]) -> tuple[float, str]:
+    """What the processes hold together in MB, and how it was counted: "USS", or "RSS" where the system denies
+    USS (macOS, for other processes)."""
+    table = memory(processes)
+    return held_mb(table), memory_kind(table)
+
+
 def why_no_uss(*values: float | str) -> str:
     """The reason a claim about unique memory cannot be measured here: "" when every value is a measured USS
     (a number) or the kind "USS"; NO_USS when one is NaN or "RSS"."""

@@ -19,7 +19,7 @@ import requests
 from bench.servers import Uwsgi
 
 TICK = 0.01  # seconds between the thread's counts
-MOST = "at most (idle ÷ tick)"  # the counts a thread that always ran would make: computed, not measured
+MOST = "if it always ran (idle ÷ tick)"  # what a thread that never stopped would count: computed, not measured
 _ticks = 0
 _started: set[int] = set()  # the pids the counter runs in: a thread does not survive the fork into a worker
 

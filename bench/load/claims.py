@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench.core.numbers import readable
+from bench.core.numbers import evidence_text
 from bench.core.paths import state_dir
 from bench.load.comparisons import Comparison, rows_of
 from sample_app.limits import usable_cpus
@@ -51,12 +51,6 @@ class Outcome:
         return text
 
 
-def _evidence(evidence: Mapping[str, object] | str) -> str:
-    if isinstance(evidence, str):
-        return evidence
-    return ", ".join(f"{name} {readable(value)}" for name, value in evidence.items())
-
-
 # The figures a flag is decided from (bench.load, bench.wrk), named for the refusal's reason: what fired, and why.
 _FIGURES = {"generator_cpu": "locust's busiest process % of a core", "generator_cpu_total": "locust % of a core",
             "generator_cores": "generator cores", "generator_share": "generator share of the busy CPU",
@@ -72,7 +66,7 @@ def _figures(run: Any) -> str:
     get = run.get if isinstance(run, Mapping) else lambda name: getattr(run, name, None)
     found = {label: value for name, label in _FIGURES.items()
              if isinstance(value := get(name), int | float) and value == value}  # NaN: not measured, not shown
-    return f" ({_evidence(found)})" if found else ""
+    return f" ({evidence_text(found)})" if found else ""
 
 
 def _flagged(runs: Iterable[Any], column: str) -> list[str]:
@@ -141,7 +135,7 @@ def claim(statement: str, holds: bool | Comparison, evidence: Mapping[str, objec
             raise TypeError("a comparison brings its own evidence: add to it with a mapping, not a string")
         evidence = {**holds.evidence, **(evidence or {})}
         runs, winners, holds = [*runs, *holds.losers], holds.winners, holds.holds
-    text, now = _evidence(evidence), time.time()
+    text, now = evidence_text(evidence), time.time()
     usable, whose = needs.usable() if needs else (0.0, "")
     bound = _flagged(runs + winners, "generator-bound")
     bound += [label for label in _flagged(runs, "interfered") if label not in bound]

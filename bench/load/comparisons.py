@@ -62,11 +62,10 @@ def _label(run: Any) -> str:
     return str(getattr(run, "label", ""))
 
 
-def _users_if_swept(runs: list[Any], index: int) -> str:
-    """" at 16 users" for runs[index] where runs of one label differ in users (a sweep, not repeats), else ""."""
+def _users_if_swept(runs: list[Any]) -> list[Any]:
+    """Each run's users where runs of one label differ in users (a sweep, not repeats), else []."""
     users = [run.get("users") if isinstance(run, Mapping) else getattr(run, "users", None) for run in runs]
-    swept = len({_label(run) for run in runs}) == 1 and len(set(users)) > 1
-    return f" at {users[index]} users" if swept else ""
+    return users if len({_label(run) for run in runs}) == 1 and len(set(users)) > 1 else []
 
 
 def _value(run: Any, figure: str) -> float:
@@ -97,8 +96,9 @@ class _Side:
         if count == 1:
             return " + ".join(self.labels)
         if self.runs and value in self.values:  # the best, or the median of an odd count: one run
-            index = self.values.index(value)
-            return f"{_label(self.runs[index])}{_users_if_swept(self.runs, index)} (the {how} of {count})"
+            index, users = self.values.index(value), _users_if_swept(self.runs)
+            at, of = (f" at {users[index]} users", f"{count} user levels") if users else ("", str(count))
+            return f"{_label(self.runs[index])}{at} (the {how} of {of})"
         runs = f"{self.labels[0]}, …" if len(self.labels) > 2 else " + ".join(self.labels)
         return f"the {how} of {count} ({runs})"
 
