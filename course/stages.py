@@ -174,8 +174,9 @@ def unusable(row: dict[str, str]) -> str:
     """Why a tool that was found cannot serve its stages as it is, or "": Docker without an engine that answers
     (Docker Desktop installed but not started), kind of another release than the node image's, kubectl more than
     one minor version from its Kubernetes."""
+    from bench.core.errors import BenchError
     from bench.host import docker_engine
-    from bench.k8s import KIND_RELEASE, kind_release, kubectl_skew
+    from bench.k8s import check_kind_release, kubectl_skew
 
     if row["found"] != "yes":
         return ""
@@ -183,8 +184,11 @@ def unusable(row: dict[str, str]) -> str:
         return f"installed, but no Docker engine answers: {docker_engine.docker_hint()}"
     if row["tool"] == "kubectl":
         return kubectl_skew(row["version"])
-    if row["tool"] == "kind" and (release := kind_release(f"kind v{row['version']}")) != KIND_RELEASE:
-        return f"this is kind {release}; the pinned node image boots only with kind {KIND_RELEASE}.x: install that"
+    if row["tool"] == "kind":
+        try:
+            check_kind_release(f"kind v{row['version']}")  # what Cluster.up checks before it creates a cluster
+        except BenchError as error:
+            return str(error)
     return ""
 
 

@@ -105,8 +105,9 @@ class Needs:
         if self.in_docker:
             from bench.host.docker_engine import engine_cpus
 
-            if engine_cpus() < here:
-                return engine_cpus(), "Docker's engine has"
+            engine = float(engine_cpus())
+            if engine < here:
+                return engine, "Docker's engine has"
         return here, "this process may use"
 
 
